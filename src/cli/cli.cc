@@ -1,0 +1,113 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <set>
+
+#include "config.h"
+#include "util/error.h"
+
+namespace paddock {
+namespace {
+
+const std::set<std::string> kCommands{"run", "profile", "doctor"};
+
+void add_run_options(CLI::App* run, RunOptions& o) {
+  run->add_option("-p,--profile", o.profiles,
+                  "Profile name (from the search path) or file; repeat to merge several, later ones win")
+      ->type_name("PROFILE")
+      ->take_last()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  run->add_option("--ro", o.ro, "Also grant PATH read-only (read + execute)")->type_name("PATH");
+  run->add_option("--rw", o.rw, "Also grant PATH read-write")->type_name("PATH");
+  run->add_option("--deny", o.deny, "Mask PATH, even inside a granted folder")->type_name("PATH");
+  run->add_option("--tmpfs", o.tmpfs, "Mount a fresh, empty tmpfs at PATH")->type_name("PATH");
+  run->add_option("--net", o.net, "Network mode: none, proxy or host")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"none", "proxy", "host"}));
+  run->add_option("--allow-net", o.allow_net, "Allow egress to HOST[:PORT] (pattern as in network.allow)")
+      ->type_name("HOST[:PORT]");
+  run->add_option("--env", o.env, "Pass variable NAME through, or set NAME=VALUE")->type_name("NAME[=VALUE]");
+  run->add_option("--memory", o.memory, "Memory limit, e.g. 2G")->type_name("SIZE");
+  run->add_option("--pids", o.pids, "Maximum number of processes")->type_name("N");
+  run->add_option("--cpus", o.cpus, "CPU limit in cores, e.g. 1.5")->type_name("N");
+  run->add_option("--timeout", o.timeout, "Wall-clock limit, e.g. 30m; the whole sandbox is killed (exit 124)")
+      ->type_name("DURATION");
+  run->add_option("--audit", o.audit, "Audit log file ('-' for stderr)")->type_name("FILE");
+  run->add_flag("--dry-run", o.dry_run, "Print the sandbox plan and exit without running anything");
+  run->add_flag_function(
+      "-q,--quiet", [&o](std::int64_t) { o.verbosity = -1; }, "Print only errors");
+  run->add_flag_function(
+      "-v,--verbose", [&o](std::int64_t) { o.verbosity = 1; }, "Print what paddock sets up");
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  // `paddock [-p P] -- CMD` and `paddock CMD` mean `paddock run ...`.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && kCommands.count(args[0]) == 0 && args[0] != "-h" && args[0] != "--help" &&
+      args[0] != "--version") {
+    args.insert(args.begin(), "run");
+  }
+
+  CLI::App app{"paddock: run an AI agent in a sandbox the kernel enforces.", "paddock"};
+  app.set_version_flag("--version", std::string("paddock ") + PADDOCK_VERSION);
+  app.footer(
+      "Without a command name, paddock runs one: `paddock -- CMD` is `paddock run -- CMD`.\n"
+      "Exit status of run: the command's own; 128+N when it died of signal N; 124 timeout;\n"
+      "137 killed for a limit; 125 paddock's own error; 126 not executable; 127 not found.\n"
+      "See paddock(1) and paddock-profile(5).");
+  app.require_subcommand(1);
+
+  RunOptions run_opts;
+  CLI::App* run = app.add_subcommand("run", "Run COMMAND inside a sandbox built from the profile(s)");
+  add_run_options(run, run_opts);
+  run->prefix_command();  // everything from COMMAND on belongs to the command
+
+  ProfileOptions prof_opts;
+  CLI::App* profile = app.add_subcommand("profile", "List, show, check and create profiles");
+  profile->require_subcommand(1);
+  CLI::App* p_list = profile->add_subcommand("list", "List profiles on the search path: name, where found, description");
+  CLI::App* p_show = profile->add_subcommand("show", "Print a profile, or with --resolved the merged policy with origins");
+  p_show->add_option("name", prof_opts.name, "Profile name or file")->required()->type_name("NAME");
+  p_show->add_flag("--resolved", prof_opts.resolved, "Show the fully merged policy, each rule with its file:line");
+  CLI::App* p_check = profile->add_subcommand("check", "Validate profile files (with their extends); exit 125 on any error");
+  p_check->add_option("files", prof_opts.files, "Profile files or names")->required()->type_name("FILE");
+  CLI::App* p_new = profile->add_subcommand("new", "Create a commented profile in your profile folder");
+  p_new->add_option("name", prof_opts.name, "Name of the new profile")->required()->type_name("NAME");
+
+  CLI::App* doctor = app.add_subcommand("doctor", "Report which sandbox layers this kernel and user can enforce");
+
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    if (args.empty()) {
+      std::fputs(app.help().c_str(), stderr);
+      return 125;
+    }
+    std::string hint = args[0] == "run" ? "paddock run --help" : kCommands.count(args[0]) ? "paddock " + args[0] + " --help" : "paddock --help";
+    throw Error(std::string(e.what()) + " (see '" + hint + "')");
+  }
+
+  if (*run) {
+    run_opts.command = run->remaining();
+    if (!run_opts.command.empty() && run_opts.command.front() == "--") run_opts.command.erase(run_opts.command.begin());
+    return run_command(run_opts);
+  }
+  if (*p_list) return profile_list();
+  if (*p_show) return profile_show(prof_opts);
+  if (*p_check) return profile_check(prof_opts);
+  if (*p_new) return profile_new(prof_opts);
+  if (*doctor) return doctor_command();
+  return 125;
+}
+
+}  // namespace paddock

@@ -1,0 +1,42 @@
+// Command-line entry: parses argv with CLI11 and dispatches to one command.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace paddock {
+
+struct RunOptions {
+  std::vector<std::string> profiles;
+  std::vector<std::string> ro, rw, deny, tmpfs;
+  std::string net;  // "" = from the profile
+  std::vector<std::string> allow_net;
+  std::vector<std::string> env;  // NAME or NAME=VALUE
+  std::string memory;
+  std::optional<long long> pids;
+  std::optional<double> cpus;
+  std::string timeout;
+  std::string audit;
+  bool dry_run = false;
+  int verbosity = 0;  // -1 quiet, 1 verbose
+  std::vector<std::string> command;
+};
+
+struct ProfileOptions {
+  std::string name;
+  bool resolved = false;
+  std::vector<std::string> files;
+};
+
+int run_command(const RunOptions& opts);
+int profile_list();
+int profile_show(const ProfileOptions& opts);
+int profile_check(const ProfileOptions& opts);
+int profile_new(const ProfileOptions& opts);
+int doctor_command();
+
+// Parses and runs; returns the process exit status. Errors escape as paddock::Error.
+int cli_main(int argc, char** argv);
+
+}  // namespace paddock
