@@ -1,0 +1,211 @@
+# bash completion for paddock(1)                                 -*- shell-script -*-
+#
+#   paddock [run] [OPTIONS] -- COMMAND [ARG]...
+#   paddock profile list | show [--resolved] NAME | check FILE... | new NAME
+#   paddock doctor
+#
+# Works with the bash-completion package (better word splitting, command completion
+# after `--`) and without it.
+
+# Options of `run` that take a value (one value per option).
+_paddock_run_value_opts='-p --profile --ro --rw --deny --tmpfs --net --allow-net --env --memory --pids --cpus --timeout --audit'
+_paddock_run_flag_opts='-h --help --dry-run -q --quiet -v --verbose'
+
+# Profile names on the search path: the NAME column of `paddock profile list`,
+# without the header line and without the indented path lines.
+_paddock_profile_names() {
+    local bin=$1
+    "$bin" profile list 2>/dev/null | awk 'NR > 1 && $0 !~ /^[[:space:]]/ && NF { print $1 }'
+}
+
+# Appends matching file and folder names to COMPREPLY.
+_paddock_add_files() {
+    local w
+    compopt -o filenames 2>/dev/null
+    while IFS= read -r w; do
+        COMPREPLY+=("$w")
+    done < <(compgen -f -- "$1")
+}
+
+# Appends command names that start with $1.
+_paddock_add_commands() {
+    local w
+    while IFS= read -r w; do
+        COMPREPLY+=("$w")
+    done < <(compgen -c -- "$1" | sort -u)
+}
+
+# Appends the words of list $1 (separated by blanks or newlines) that start with $2.
+_paddock_add_words() {
+    local w
+    while IFS= read -r w; do
+        [[ -n $w ]] && COMPREPLY+=("$w")
+    done < <(compgen -W "$1" -- "$2")
+}
+
+_paddock() {
+    local cur prev words cword split=false
+    if declare -F _init_completion >/dev/null 2>&1; then
+        _init_completion -s || return
+    else
+        # Without bash-completion: rejoin "--opt" "=" "value", which COMP_WORDBREAKS splits.
+        words=()
+        cword=0
+        local i w joined=false
+        for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+            w=${COMP_WORDS[i]}
+            if [[ $w == "=" && ${#words[@]} -gt 0 && ${words[-1]} == --* ]]; then
+                words[-1]+="="
+                joined=true
+            elif $joined; then
+                words[-1]+=$w
+                joined=false
+            else
+                words+=("$w")
+            fi
+            ((i == COMP_CWORD)) && cword=$((${#words[@]} - 1))
+        done
+        ((COMP_CWORD >= ${#COMP_WORDS[@]})) && { words+=(""); cword=$((${#words[@]} - 1)); }
+        cur=${words[cword]}
+        prev=${words[cword - 1]}
+        if [[ $cur == --*=* ]]; then
+            prev=${cur%%=*}
+            cur=${cur#*=}
+            split=true
+        fi
+    fi
+    COMPREPLY=()
+
+    # The paddock being completed (e.g. ./build/src/paddock), for `profile list`.
+    local bin=${words[0]}
+    # shellcheck disable=SC2088 # a literal "~/" left unexpanded in the word
+    [[ $bin == "~/"* ]] && bin=$HOME/${bin#"~/"}
+    type -P -- "$bin" >/dev/null 2>&1 || [[ -x $bin ]] || bin=paddock
+
+    # Walk the words before the cursor: which command, and where COMMAND starts.
+    local state=top cmd_start=0 need_value=false i w
+    for ((i = 1; i < cword; i++)); do
+        w=${words[i]}
+        case $state in
+            top | run)
+                if $need_value; then
+                    need_value=false
+                    continue
+                fi
+                case $w in
+                    --)
+                        state="command"
+                        cmd_start=$((i + 1))
+                        break
+                        ;;
+                    -p | --profile | --ro | --rw | --deny | --tmpfs | --net | --allow-net | --env | --memory | --pids | --cpus | --timeout | --audit)
+                        need_value=true
+                        ;;
+                    -*) ;;
+                    *)
+                        if [[ $state == top && $i -eq 1 ]]; then
+                            case $w in
+                                run) state=run; continue ;;
+                                profile) state=profile; continue ;;
+                                doctor) state=doctor; continue ;;
+                            esac
+                        fi
+                        state="command"
+                        cmd_start=$i
+                        break
+                        ;;
+                esac
+                ;;
+            profile)
+                case $w in
+                    list | show | check | new) state=profile-$w ;;
+                esac
+                ;;
+        esac
+    done
+
+    case $state in
+        command)
+            if declare -F _command_offset >/dev/null 2>&1; then
+                _command_offset "$cmd_start"
+            elif ((cword == cmd_start)); then
+                _paddock_add_commands "$cur"
+            else
+                _paddock_add_files "$cur"
+            fi
+            return
+            ;;
+        top | run)
+            if $need_value || $split; then
+                case $prev in
+                    -p | --profile)
+                        if [[ $cur == */* ]]; then
+                            _paddock_add_files "$cur"
+                        else
+                            _paddock_add_words "$(_paddock_profile_names "$bin")" "$cur"
+                        fi
+                        ;;
+                    --ro | --rw | --deny | --tmpfs)
+                        _paddock_add_files "$cur"
+                        ;;
+                    --audit)
+                        _paddock_add_words "-" "$cur"
+                        _paddock_add_files "$cur"
+                        ;;
+                    --net)
+                        _paddock_add_words "none proxy host" "$cur"
+                        ;;
+                    --env)
+                        [[ $cur != *=* ]] && _paddock_add_words "$(compgen -e)" "$cur"
+                        ;;
+                    --allow-net | --memory | --pids | --cpus | --timeout) ;;
+                esac
+                return
+            fi
+            if [[ $cur == -* ]]; then
+                local opts="$_paddock_run_value_opts $_paddock_run_flag_opts --"
+                ((cword == 1)) && opts+=" --version"
+                _paddock_add_words "$opts" "$cur"
+                return
+            fi
+            if [[ $state == top && $cword -eq 1 ]]; then
+                _paddock_add_words "run profile doctor" "$cur"
+                # `paddock CMD` runs CMD: offer commands once something is typed.
+                [[ -n $cur ]] && _paddock_add_commands "$cur"
+                return
+            fi
+            # The start of COMMAND.
+            _paddock_add_commands "$cur"
+            ;;
+        profile)
+            if [[ $cur == -* ]]; then
+                _paddock_add_words "-h --help" "$cur"
+            else
+                _paddock_add_words "list show check new" "$cur"
+            fi
+            ;;
+        profile-show)
+            if [[ $cur == -* ]]; then
+                _paddock_add_words "--resolved -h --help" "$cur"
+            elif [[ $cur == */* ]]; then
+                _paddock_add_files "$cur"
+            else
+                _paddock_add_words "$(_paddock_profile_names "$bin")" "$cur"
+            fi
+            ;;
+        profile-check)
+            if [[ $cur == -* ]]; then
+                _paddock_add_words "-h --help" "$cur"
+            else
+                _paddock_add_words "$(_paddock_profile_names "$bin")" "$cur"
+                _paddock_add_files "$cur"
+            fi
+            ;;
+        profile-list | profile-new | doctor)
+            [[ $cur == -* ]] && _paddock_add_words "-h --help" "$cur"
+            ;;
+    esac
+} &&
+    complete -F _paddock paddock
+
+# ex: filetype=sh

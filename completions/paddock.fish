@@ -1,0 +1,145 @@
+# fish completion for paddock(1)
+#
+#   paddock [run] [OPTIONS] -- COMMAND [ARG]...
+#   paddock profile list | show [--resolved] NAME | check FILE... | new NAME
+#   paddock doctor
+
+# Where the command line before the cursor stands. Prints one of:
+#   top            only `run` options so far (`run` left out), or nothing yet
+#   run            after `run`, before COMMAND
+#   command, N     inside COMMAND, which starts at token N (two lines)
+#   profile, profile-list, profile-show, profile-check, profile-new, doctor
+function __paddock_state
+    set -l toks (commandline -opc)
+    set -l state top
+    set -l need_value 0
+    for i in (seq 2 (count $toks))
+        set -l t $toks[$i]
+        switch $state
+            case top run
+                if test $need_value = 1
+                    set need_value 0
+                    continue
+                end
+                switch $t
+                    case --
+                        printf '%s\n' command (math $i + 1)
+                        return
+                    case -p --profile --ro --rw --deny --tmpfs --net --allow-net --env --memory --pids --cpus --timeout --audit
+                        set need_value 1
+                    case '-*'
+                    case '*'
+                        if test $state = top -a $i -eq 2
+                            switch $t
+                                case run profile doctor
+                                    set state $t
+                                    continue
+                            end
+                        end
+                        printf '%s\n' command $i
+                        return
+                end
+            case profile
+                switch $t
+                    case list show check new
+                        set state profile-$t
+                end
+        end
+    end
+    echo $state
+end
+
+function __paddock_is
+    set -l s (__paddock_state)
+    contains -- $s[1] $argv
+end
+
+# True when the first argument is being completed.
+function __paddock_at_first
+    test (count (commandline -opc)) -eq 1
+end
+
+# The paddock being completed (e.g. ./build/src/paddock), for `profile list`.
+function __paddock_bin
+    set -l bin (commandline -opc)[1]
+    if command -q -- $bin; or test -x "$bin"
+        echo $bin
+    else
+        echo paddock
+    end
+end
+
+# Profile names on the search path with their descriptions: the NAME column of
+# `paddock profile list`, without the header line and the indented path lines.
+function __paddock_profiles
+    set -l bin (__paddock_bin)
+    set -l first 1
+    for line in (command $bin profile list 2>/dev/null)
+        if test $first = 1
+            set first 0
+            continue
+        end
+        string match -qr '^\s' -- $line; and continue
+        string replace -r '^(\S+)\s+\S+\s*(.*)$' '$1\t$2' -- $line
+    end
+end
+
+# A profile reference: names, or .toml files once the token contains a "/".
+function __paddock_profile_refs
+    __paddock_profiles
+    if string match -q -- '*/*' (commandline -ct)
+        __fish_complete_suffix .toml
+    end
+end
+
+# Completes COMMAND and its arguments as fish would complete them on their own.
+function __paddock_complete_command
+    set -l s (__paddock_state)
+    set -l all (commandline -opc)
+    set -l toks
+    if test $s[2] -le (count $all)
+        set toks $all[$s[2]..-1]
+    end
+    set -l line (string join ' ' -- (string escape -- $toks) (commandline -ct))
+    complete -C "$line"
+end
+
+complete -c paddock -f
+
+# Commands.
+complete -c paddock -n __paddock_at_first -a run -d 'Run COMMAND inside a sandbox built from the profile(s)'
+complete -c paddock -n __paddock_at_first -a profile -d 'List, show, check and create profiles'
+complete -c paddock -n __paddock_at_first -a doctor -d 'Report which sandbox layers this kernel and user can enforce'
+complete -c paddock -n __paddock_at_first -l version -d 'Print the version and exit'
+complete -c paddock -n 'not __paddock_is command' -s h -l help -d 'Print help and exit'
+
+# Options of run (also valid with `run` left out).
+set -l run_cond '__paddock_is top run'
+complete -c paddock -n $run_cond -s p -l profile -x -a '(__paddock_profile_refs)' -d 'Profile name or file; repeat to merge, later ones win'
+complete -c paddock -n $run_cond -l ro -r -F -d 'Also grant PATH read-only'
+complete -c paddock -n $run_cond -l rw -r -F -d 'Also grant PATH read-write'
+complete -c paddock -n $run_cond -l deny -r -F -d 'Mask PATH, even inside a granted folder'
+complete -c paddock -n $run_cond -l tmpfs -r -F -d 'Mount a fresh, empty tmpfs at PATH'
+complete -c paddock -n $run_cond -l net -x -a 'none\t"Loopback only, no egress" proxy\t"Egress only to allowed destinations" host\t"The host network, unfiltered"' -d 'Network mode'
+complete -c paddock -n $run_cond -l allow-net -x -d 'Allow egress to HOST[:PORT]'
+complete -c paddock -n $run_cond -l env -x -a '(set -xn)' -d 'Pass variable NAME through, or set NAME=VALUE'
+complete -c paddock -n $run_cond -l memory -x -d 'Memory limit, e.g. 2G'
+complete -c paddock -n $run_cond -l pids -x -d 'Maximum number of processes'
+complete -c paddock -n $run_cond -l cpus -x -d 'CPU limit in cores, e.g. 1.5'
+complete -c paddock -n $run_cond -l timeout -x -d 'Wall-clock limit, e.g. 30m (exit 124)'
+complete -c paddock -n $run_cond -l audit -r -F -d "Audit log file ('-' for stderr)"
+complete -c paddock -n $run_cond -l dry-run -d 'Print the sandbox plan and exit without running anything'
+complete -c paddock -n $run_cond -s q -l quiet -d 'Print only errors'
+complete -c paddock -n $run_cond -s v -l verbose -d 'Print what paddock sets up'
+# COMMAND, after `--` or as the first word that is not an option.
+complete -c paddock -n '__paddock_is run; or __paddock_is top; and not __paddock_at_first' -a '(__fish_complete_command)'
+complete -c paddock -n '__paddock_is command' -a '(__paddock_complete_command)'
+
+# profile list | show | check | new
+complete -c paddock -n '__paddock_is profile' -a list -d 'List profiles on the search path'
+complete -c paddock -n '__paddock_is profile' -a show -d 'Print a profile, or with --resolved the merged policy'
+complete -c paddock -n '__paddock_is profile' -a check -d 'Validate profile files (with their extends)'
+complete -c paddock -n '__paddock_is profile' -a new -d 'Create a commented profile in your profile folder'
+complete -c paddock -n '__paddock_is profile-show' -l resolved -d 'Show the fully merged policy, each rule with its file:line'
+complete -c paddock -n '__paddock_is profile-show' -a '(__paddock_profile_refs)'
+complete -c paddock -n '__paddock_is profile-check' -F -a '(__paddock_profiles)'

@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -16,18 +17,17 @@ void add_run_options(CLI::App* run, RunOptions& o) {
   run->add_option("-p,--profile", o.profiles,
                   "Profile name (from the search path) or file; repeat to merge several, later ones win")
       ->type_name("PROFILE")
-      ->take_last()
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  run->add_option("--ro", o.ro, "Also grant PATH read-only (read + execute)")->type_name("PATH");
-  run->add_option("--rw", o.rw, "Also grant PATH read-write")->type_name("PATH");
-  run->add_option("--deny", o.deny, "Mask PATH, even inside a granted folder")->type_name("PATH");
-  run->add_option("--tmpfs", o.tmpfs, "Mount a fresh, empty tmpfs at PATH")->type_name("PATH");
+      ->expected(1);
+  run->add_option("--ro", o.ro, "Also grant PATH read-only (read + execute)")->type_name("PATH")->expected(1);
+  run->add_option("--rw", o.rw, "Also grant PATH read-write")->type_name("PATH")->expected(1);
+  run->add_option("--deny", o.deny, "Mask PATH, even inside a granted folder")->type_name("PATH")->expected(1);
+  run->add_option("--tmpfs", o.tmpfs, "Mount a fresh, empty tmpfs at PATH")->type_name("PATH")->expected(1);
   run->add_option("--net", o.net, "Network mode: none, proxy or host")
       ->type_name("MODE")
       ->check(CLI::IsMember({"none", "proxy", "host"}));
   run->add_option("--allow-net", o.allow_net, "Allow egress to HOST[:PORT] (pattern as in network.allow)")
-      ->type_name("HOST[:PORT]");
-  run->add_option("--env", o.env, "Pass variable NAME through, or set NAME=VALUE")->type_name("NAME[=VALUE]");
+      ->type_name("HOST[:PORT]")->expected(1);
+  run->add_option("--env", o.env, "Pass variable NAME through, or set NAME=VALUE")->type_name("NAME[=VALUE]")->expected(1);
   run->add_option("--memory", o.memory, "Memory limit, e.g. 2G")->type_name("SIZE");
   run->add_option("--pids", o.pids, "Maximum number of processes")->type_name("N");
   run->add_option("--cpus", o.cpus, "CPU limit in cores, e.g. 1.5")->type_name("N");
@@ -56,7 +56,7 @@ int cli_main(int argc, char** argv) {
   app.footer(
       "Without a command name, paddock runs one: `paddock -- CMD` is `paddock run -- CMD`.\n"
       "Exit status of run: the command's own; 128+N when it died of signal N; 124 timeout;\n"
-      "137 killed for a limit; 125 paddock's own error; 126 not executable; 127 not found.\n"
+      "137 killed for a limit or kill switch; 125 paddock's own error; 126 not executable; 127 not found.\n"
       "See paddock(1) and paddock-profile(5).");
   app.require_subcommand(1);
 
@@ -79,6 +79,18 @@ int cli_main(int argc, char** argv) {
 
   CLI::App* doctor = app.add_subcommand("doctor", "Report which sandbox layers this kernel and user can enforce");
 
+  // Everything after the first "--" is the command, untouched by option parsing.
+  std::vector<std::string> after_dashes;
+  bool has_dashes = false;
+  if (!args.empty() && args[0] == "run") {
+    auto it = std::find(args.begin(), args.end(), "--");
+    if (it != args.end()) {
+      has_dashes = true;
+      after_dashes.assign(it + 1, args.end());
+      args.erase(it, args.end());
+    }
+  }
+
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     app.parse(reversed);
@@ -98,8 +110,14 @@ int cli_main(int argc, char** argv) {
   }
 
   if (*run) {
-    run_opts.command = run->remaining();
-    if (!run_opts.command.empty() && run_opts.command.front() == "--") run_opts.command.erase(run_opts.command.begin());
+    std::vector<std::string> before = run->remaining();
+    if (!before.empty() && before.front().size() > 1 && before.front()[0] == '-') {
+      throw Error("unknown option " + before.front() + " (see 'paddock run --help'; put the command after --)");
+    }
+    if (has_dashes && !before.empty()) {
+      throw Error("unexpected \"" + before.front() + "\" before -- (the command goes after --)");
+    }
+    run_opts.command = has_dashes ? after_dashes : before;
     return run_command(run_opts);
   }
   if (*p_list) return profile_list();

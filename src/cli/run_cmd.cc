@@ -7,6 +7,9 @@
 #include "policy/policy_printer.h"
 #include "policy/profile_loader.h"
 #include "policy/variables.h"
+#include "sandbox/host_facts.h"
+#include "sandbox/plan.h"
+#include "supervisor/session.h"
 
 namespace paddock {
 namespace {
@@ -52,25 +55,31 @@ Policy overrides_from_flags(const RunOptions& o, const Variables& vars) {
   for (const auto& e : o.env) {
     auto eq = e.find('=');
     std::string name = e.substr(0, eq);
-    bool ok = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
-              std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+    // NAME, a prefix pattern NAME* (passed through only), or NAME=VALUE.
+    std::string bare = (eq == std::string::npos && !name.empty() && name.back() == '*') ? name.substr(0, name.size() - 1) : name;
+    bool ok = !bare.empty() && !std::isdigit(static_cast<unsigned char>(bare[0])) &&
+              std::all_of(bare.begin(), bare.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
     if (!ok) throw Error("--env: \"" + name + "\" is not a variable name");
     if (eq == std::string::npos) p.env_pass.push_back({name, flag_origin("--env")});
     else p.env_set.push_back({name, e.substr(eq + 1), flag_origin("--env")});
   }
-  try {
-    if (!o.memory.empty()) {
+  if (!o.memory.empty()) {
+    try {
       std::uint64_t m = parse_size(o.memory);
       if (m < 4 * 1024 * 1024) throw ValueError("must be at least 4M");
       p.limits.memory = Setting<std::uint64_t>{m, flag_origin("--memory")};
+    } catch (const ValueError& e) {
+      throw Error(std::string("--memory: ") + e.what());
     }
-    if (!o.timeout.empty()) {
+  }
+  if (!o.timeout.empty()) {
+    try {
       auto d = parse_duration(o.timeout);
       if (d.count() <= 0) throw ValueError("must be greater than 0");
       p.limits.wall = Setting<std::chrono::milliseconds>{d, flag_origin("--timeout")};
+    } catch (const ValueError& e) {
+      throw Error(std::string("--timeout: ") + e.what());
     }
-  } catch (const ValueError& e) {
-    throw Error(std::string(o.memory.empty() ? "--timeout: " : "--memory: ") + e.what());
   }
   if (o.pids) {
     if (*o.pids < 1) throw Error("--pids must be at least 1");
@@ -89,12 +98,45 @@ int run_command(const RunOptions& o) {
   Policy overrides = overrides_from_flags(o, vars);
   std::vector<std::string> refs = o.profiles.empty() ? std::vector<std::string>{"default"} : o.profiles;
   Policy policy = loader.load(refs, &overrides);
+  if (o.command.empty() && !o.dry_run) {
+    throw Error("no command given (usage: paddock [run] [OPTIONS] -- COMMAND [ARG]...)");
+  }
+  // --dry-run asks the kernel whether user namespaces work; a real run learns it from clone().
+  HostFacts facts = gather_host_facts(policy, o.dry_run);
+  SandboxPlan plan = make_plan(policy, facts, o.command);
   if (o.dry_run) {
-    print_policy(std::cout, policy);
+    print_plan(std::cout, plan);
     return 0;
   }
-  if (o.command.empty()) throw Error("no command given (usage: paddock [run] [OPTIONS] -- COMMAND [ARG]...)");
-  throw Error("running a sandbox is not available yet in this build");
+  std::vector<SecretValue> secrets = read_secrets(policy, facts);
+  SessionOptions sopts{o.verbosity < 0, o.verbosity > 0};
+  auto say = [&](const std::string& what, const std::string& text) {
+    if (o.verbosity >= 0) std::fprintf(stderr, "paddock: %s: %s\n", what.c_str(), text.c_str());
+  };
+  SessionResult r;
+  for (;;) {
+    if (o.verbosity > 0) {
+      for (const auto& n : plan.notes) say("note", n);
+    }
+    for (const auto& w : plan.warnings) say("warning", w);
+    for (const auto& d : plan.degradations) say("DEGRADED", d);
+    try {
+      r = run_session(plan, std::move(secrets), sopts);
+      break;
+    } catch (const NamespacesUnavailable& e) {
+      // Only now do we know; re-plan without namespaces if the profile allows that.
+      facts.userns = false;
+      facts.userns_detail = e.what();
+      plan = make_plan(policy, facts, o.command);
+      secrets = read_secrets(policy, facts);
+    }
+  }
+  if (r.setup_failed) throw Error("cannot start the sandbox: " + r.setup_error);
+  if (r.timed_out) {
+    say("timeout", "wall-clock limit " + format_duration(plan.wall->value) + " (" + plan.wall->origin.short_str() +
+                       ") reached; the sandbox was killed");
+  }
+  return r.exit_code;
 }
 
 }  // namespace paddock

@@ -43,6 +43,7 @@ void parse_ports(HostPattern& p, std::string_view ports, std::string_view whole)
 }
 
 bool parse_ip(std::string_view text, HostPattern& p) {
+  if (text.find('\0') != std::string_view::npos) return false;  // inet_pton would stop at the NUL
   std::string s(text);
   if (inet_pton(AF_INET, s.c_str(), p.addr.data()) == 1) {
     p.ipv6 = false;
@@ -114,7 +115,8 @@ HostPattern parse_host_pattern(std::string_view text) {
     std::string_view prefix = host.substr(slash + 1);
     if (!parse_ip(host.substr(0, slash), p)) throw ValueError("invalid network address in CIDR \"" + whole + "\"");
     int max = p.ipv6 ? 128 : 32;
-    if (prefix.empty() || prefix.size() > 3 || !std::all_of(prefix.begin(), prefix.end(), ::isdigit)) {
+    auto digit = [](unsigned char c) { return std::isdigit(c) != 0; };  // ::isdigit on a plain char is UB above 0x7f
+    if (prefix.empty() || prefix.size() > 3 || !std::all_of(prefix.begin(), prefix.end(), digit)) {
       throw ValueError("invalid prefix length in CIDR \"" + whole + "\"");
     }
     p.prefix = std::stoi(std::string(prefix));

@@ -79,7 +79,7 @@ void print_policy(std::ostream& out, const Policy& p) {
     out << (i ? ", " : " ") << p.env_set[i].name << " = " << toml_quote(p.env_set[i].value);
   }
   out << (p.env_set.empty() ? "}" : " }") << "\n";
-  for (const auto& e : p.env_set) out << "#   " << e.name << origin_comment(e.origin).substr(4) << "\n";
+  for (const auto& e : p.env_set) out << "#   " << e.name << " set at " << e.origin.short_str() << "\n";
 
   for (const auto& s : p.secrets) {
     out << "\n[secrets." << s.name << "]" << origin_comment(s.origin) << "\n";

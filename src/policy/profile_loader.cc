@@ -557,6 +557,10 @@ void finalize_policy(Policy& p) {
   dedupe_paths(p.write);
   dedupe_paths(p.deny);
   dedupe_paths(p.tmpfs);
+  {
+    std::set<std::string> seen;
+    std::erase_if(p.env_pass, [&](const EnvPass& e) { return !seen.insert(e.name).second; });
+  }
   // write supersedes read for the very same path.
   std::erase_if(p.read, [&](const PathGrant& r) {
     return std::any_of(p.write.begin(), p.write.end(), [&](const PathGrant& w) { return w.path == r.path; });

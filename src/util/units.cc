@@ -67,7 +67,7 @@ std::uint64_t parse_size(std::string_view text) {
     if (!found) throw ValueError("invalid size unit in " + quoted(text) + " (use K, M, G or T)");
   }
   long double bytes = v * mult;
-  if (unit.empty() && text.find('.') != std::string_view::npos) {
+  if ((unit.empty() || unit == "B") && text.find('.') != std::string_view::npos) {
     throw ValueError("invalid size " + quoted(text) + " (a byte count must be a whole number)");
   }
   if (bytes >= static_cast<long double>(std::numeric_limits<std::uint64_t>::max()) / 2) {

@@ -1,0 +1,35 @@
+// The two processes paddock creates inside the sandbox:
+//   sandbox_init_main: pid 1 of the new pid namespace. Sets up the root view, hostname,
+//     loopback and the private terminal, starts the command, then reaps and forwards signals.
+//   exec_command: the command's process. Applies rlimits, drops capabilities, then Landlock,
+//     then seccomp, and execs.
+#pragma once
+
+#include <termios.h>
+#include <sys/ioctl.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandbox/mounts.h"
+#include "sandbox/plan.h"
+
+namespace paddock {
+
+struct ChildArgs {
+  const SandboxPlan* plan = nullptr;
+  std::vector<SecretValue>* secrets = nullptr;
+  int error_fd = -1;   // write end of the setup-error pipe (close-on-exec)
+  int control_fd = -1; // socket used to hand the pty master to the supervisor
+  bool pty = false;
+  std::optional<struct termios> termios;
+  std::optional<struct winsize> winsize;
+};
+
+[[noreturn]] void sandbox_init_main(const ChildArgs& args);
+
+// Reports a setup failure ("layer: what") to the supervisor and exits 125.
+[[noreturn]] void report_setup_error(int error_fd, const std::string& message);
+
+}  // namespace paddock

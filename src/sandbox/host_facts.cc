@@ -1,0 +1,72 @@
+#include "sandbox/host_facts.h"
+
+#include <linux/landlock.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "policy/variables.h"
+#include "sandbox/features.h"
+
+extern char** environ;
+
+namespace paddock {
+namespace {
+
+PathInfo lstat_info(const std::string& path) {
+  struct stat st {};
+  PathInfo i;
+  if (::lstat(path.c_str(), &st) != 0) return i;
+  if (S_ISDIR(st.st_mode)) {
+    i.type = PathInfo::Type::Dir;
+  } else if (S_ISLNK(st.st_mode)) {
+    i.type = PathInfo::Type::Symlink;
+    std::vector<char> buf(4096);
+    ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size() - 1);
+    if (n > 0) i.symlink_target.assign(buf.data(), static_cast<size_t>(n));
+  } else if (S_ISREG(st.st_mode)) {
+    i.type = PathInfo::Type::File;
+  } else {
+    i.type = PathInfo::Type::Other;
+  }
+  return i;
+}
+
+}  // namespace
+
+int landlock_abi_version() {
+  long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  return abi < 0 ? 0 : static_cast<int>(abi);
+}
+
+HostFacts gather_host_facts(const Policy& p, bool probe_userns) {
+  HostFacts h;
+  h.uid = getuid();
+  h.gid = getgid();
+  h.cwd = Variables::from_environment().cwd;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq == nullptr) continue;
+    h.env.emplace(std::string(*e, static_cast<size_t>(eq - *e)), std::string(eq + 1));
+  }
+  h.landlock_abi = landlock_abi_version();
+  if (h.landlock_abi == 0) {
+    h.landlock_detail = errno == EOPNOTSUPP ? "Landlock is disabled in this kernel's LSM list" : "kernel without Landlock";
+  }
+  if (probe_userns) {
+    KernelFeatures f;
+    f = probe_features();
+    h.userns = f.userns;
+    h.userns_detail = f.userns_detail;
+  }
+  for (const auto* list : {&p.read, &p.write, &p.deny}) {
+    for (const auto& g : *list) h.paths.emplace(g.path, lstat_info(g.path));
+  }
+  return h;
+}
+
+}  // namespace paddock

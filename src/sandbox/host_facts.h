@@ -1,0 +1,16 @@
+// Gathers the HostFacts make_plan needs: identity, environment, kernel features and the
+// type of every path the policy names.
+#pragma once
+
+#include "policy/policy.h"
+#include "sandbox/plan.h"
+
+namespace paddock {
+
+// `probe_userns`: fork a throwaway child to check that a user namespace can be created
+// (used by --dry-run and doctor; `run` finds out from clone() itself, which is cheaper).
+HostFacts gather_host_facts(const Policy& p, bool probe_userns);
+
+int landlock_abi_version();
+
+}  // namespace paddock

@@ -1,0 +1,324 @@
+#include "sandbox/plan.h"
+#include "sandbox/landlock_abi.h"
+
+#include <sched.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <ostream>
+#include <set>
+
+#include "policy/variables.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/seccomp_baseline.h"
+
+namespace paddock {
+namespace {
+
+// Landlock file-system rights per ABI (each ABI adds to the previous one).
+std::uint64_t fs_rights_for_abi(int abi) {
+  std::uint64_t r = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
+                    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+                    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+                    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+                    LANDLOCK_ACCESS_FS_MAKE_SYM;
+  if (abi >= 2) r |= LANDLOCK_ACCESS_FS_REFER;
+  if (abi >= 3) r |= LANDLOCK_ACCESS_FS_TRUNCATE;
+  if (abi >= 5) r |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+  return r;
+}
+
+constexpr std::uint64_t kIoctlDev = LANDLOCK_ACCESS_FS_IOCTL_DEV;
+constexpr std::uint64_t kReadDir = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_EXECUTE;
+constexpr std::uint64_t kReadFile = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_EXECUTE;
+// Rights that make sense on a single file (the kernel refuses directory rights on files).
+constexpr std::uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                                      LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | kIoctlDev;
+
+bool is_dir(const HostFacts& h, const std::string& p) { return h.info(p).type == PathInfo::Type::Dir; }
+
+Origin builtin(const char* what) { return Origin{std::string("built-in ") + what, 0, 0}; }
+
+struct Grant {
+  enum class Kind { Ro, Rw, Tmpfs } kind;
+  PathGrant g;
+};
+
+bool env_name_matches(const std::string& pattern, const std::string& name) {
+  if (!pattern.empty() && pattern.back() == '*') return name.rfind(pattern.substr(0, pattern.size() - 1), 0) == 0;
+  return pattern == name;
+}
+
+void plan_mounts(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
+  std::vector<Grant> grants;
+  for (const auto& g : p.read) grants.push_back({Grant::Kind::Ro, g});
+  for (const auto& g : p.write) grants.push_back({Grant::Kind::Rw, g});
+  for (const auto& g : p.tmpfs) grants.push_back({Grant::Kind::Tmpfs, g});
+  // Parents before children: a nested grant is mounted inside the one that contains it.
+  std::stable_sort(grants.begin(), grants.end(), [](const Grant& a, const Grant& b) { return a.g.path < b.g.path; });
+
+  auto covered_by_earlier = [&](size_t i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (grants[j].g.path != grants[i].g.path && path_within(grants[i].g.path, grants[j].g.path)) return true;
+    }
+    return false;
+  };
+
+  for (size_t i = 0; i < grants.size(); ++i) {
+    const Grant& gr = grants[i];
+    const std::string& path = gr.g.path;
+    if (gr.kind == Grant::Kind::Tmpfs) {
+      plan.mounts.push_back({MountOp::Kind::Tmpfs, "", path, gr.g.origin, "filesystem.tmpfs"});
+      continue;
+    }
+    PathInfo info = h.info(path);
+    switch (info.type) {
+      case PathInfo::Type::Missing:
+        plan.notes.push_back("grant " + path + " (" + gr.g.origin.short_str() + ") does not exist; skipped");
+        break;
+      case PathInfo::Type::Symlink:
+        if (covered_by_earlier(i)) {
+          plan.warnings.push_back("grant " + path + " is a symlink inside another grant; it is visible there as a symlink");
+        } else {
+          // Recreated as the same symlink: what it points to is reachable only if granted too.
+          plan.mounts.push_back({MountOp::Kind::Symlink, info.symlink_target, path, gr.g.origin,
+                                 "symlink, as on the host"});
+        }
+        break;
+      default:
+        plan.mounts.push_back({gr.kind == Grant::Kind::Rw ? MountOp::Kind::BindRw : MountOp::Kind::BindRo, path, path,
+                               gr.g.origin, gr.kind == Grant::Kind::Rw ? "filesystem.write" : "filesystem.read"});
+    }
+  }
+
+  // Standard pseudo file systems. A grant of "/" (or of /proc, /dev) is replaced here: the
+  // sandbox always gets its own.
+  Origin b = builtin("/proc");
+  plan.mounts.push_back({MountOp::Kind::Proc, "", "/proc", b, "fresh procfs for the pid namespace"});
+  for (const char* ro : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"}) {
+    plan.mounts.push_back({MountOp::Kind::ReadOnly, "", ro, b, "kernel tunables stay read-only"});
+  }
+  Origin d = builtin("/dev");
+  plan.mounts.push_back({MountOp::Kind::Tmpfs, "", "/dev", d, "minimal /dev"});
+  for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    std::string t = std::string("/dev/") + dev;
+    plan.mounts.push_back({MountOp::Kind::BindDev, t, t, d, "device"});
+  }
+  plan.mounts.push_back({MountOp::Kind::Devpts, "", "/dev/pts", d, "private pseudo-terminals"});
+  plan.mounts.push_back({MountOp::Kind::Symlink, "pts/ptmx", "/dev/ptmx", d, ""});
+  plan.mounts.push_back({MountOp::Kind::Tmpfs, "", "/dev/shm", d, "private shared memory"});
+  plan.mounts.push_back({MountOp::Kind::Symlink, "/proc/self/fd", "/dev/fd", d, ""});
+  plan.mounts.push_back({MountOp::Kind::Symlink, "/proc/self/fd/0", "/dev/stdin", d, ""});
+  plan.mounts.push_back({MountOp::Kind::Symlink, "/proc/self/fd/1", "/dev/stdout", d, ""});
+  plan.mounts.push_back({MountOp::Kind::Symlink, "/proc/self/fd/2", "/dev/stderr", d, ""});
+
+  // Masks last, so they cover grants that contain them.
+  std::vector<PathGrant> denies = p.deny;
+  std::sort(denies.begin(), denies.end(), [](const PathGrant& a, const PathGrant& b2) { return a.path < b2.path; });
+  for (const auto& dn : denies) {
+    bool inside_grant = std::any_of(grants.begin(), grants.end(), [&](const Grant& g) { return g.kind != Grant::Kind::Tmpfs && path_within(dn.path, g.g.path); });
+    if (!inside_grant) continue;  // not visible in the sandbox at all (or inside a fresh tmpfs)
+    PathInfo info = h.info(dn.path);
+    switch (info.type) {
+      case PathInfo::Type::Missing: break;  // nothing to hide
+      case PathInfo::Type::Dir: plan.mounts.push_back({MountOp::Kind::MaskDir, "", dn.path, dn.origin, "filesystem.deny"}); break;
+      case PathInfo::Type::Symlink:
+        plan.warnings.push_back("deny " + dn.path + " (" + dn.origin.short_str() +
+                                ") is a symlink; it is not followed, deny its target instead");
+        break;
+      default: plan.mounts.push_back({MountOp::Kind::MaskFile, "", dn.path, dn.origin, "filesystem.deny"});
+    }
+  }
+
+  bool file_secrets = std::any_of(p.secrets.begin(), p.secrets.end(), [](const Secret& s) { return s.expose == Secret::Expose::File; });
+  if (file_secrets) {
+    plan.mounts.push_back({MountOp::Kind::Secrets, "", "/run/secrets", builtin("secrets"), "secrets exposed as files (0400)"});
+  }
+}
+
+void plan_landlock(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
+  LandlockPlan& ll = plan.landlock;
+  ll.abi = std::min(h.landlock_abi, 6);
+  if (ll.abi <= 0) return;
+  const std::uint64_t all = fs_rights_for_abi(ll.abi);
+  ll.handled_fs = all;
+  const std::uint64_t file_all = kFileRights & all;
+  if (ll.abi >= 4 && p.net_mode.value != NetMode::Host) {
+    ll.handled_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
+  }
+  if (ll.abi >= 6) ll.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
+  // With the mount view in place, listing "/" reveals only what was granted.
+  if (plan.namespaces) ll.rules.push_back({"/", LANDLOCK_ACCESS_FS_READ_DIR, builtin("root view")});
+  for (const auto& g : p.read) {
+    if (h.info(g.path).type == PathInfo::Type::Missing) continue;
+    ll.rules.push_back({g.path, is_dir(h, g.path) ? kReadDir : kReadFile, g.origin});
+  }
+  for (const auto& g : p.write) {
+    if (h.info(g.path).type == PathInfo::Type::Missing) continue;
+    ll.rules.push_back({g.path, is_dir(h, g.path) ? all : file_all, g.origin});
+  }
+  for (const auto& g : p.tmpfs) ll.rules.push_back({g.path, all, g.origin});
+  if (plan.namespaces) {
+    Origin b = builtin("/proc");
+    ll.rules.push_back({"/proc", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_WRITE_FILE, b});
+    Origin d = builtin("/dev");
+    const std::uint64_t dev_rw = (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | kIoctlDev) & all;
+    for (const char* dev : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}) {
+      ll.rules.push_back({dev, dev_rw, d});
+    }
+    ll.rules.push_back({"/dev/pts", dev_rw | LANDLOCK_ACCESS_FS_READ_DIR, d});
+    ll.rules.push_back({"/dev/shm", all, d});
+    ll.rules.push_back({"/dev", LANDLOCK_ACCESS_FS_READ_DIR, d});
+    if (std::any_of(p.secrets.begin(), p.secrets.end(), [](const Secret& s) { return s.expose == Secret::Expose::File; })) {
+      ll.rules.push_back({"/run/secrets", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, builtin("secrets")});
+    }
+  }
+}
+
+void plan_seccomp(const Policy& p, SandboxPlan& plan) {
+  SeccompPlan& sc = plan.seccomp;
+  sc.rules = baseline_seccomp_rules();
+  for (const auto& a : p.syscalls_allow) {
+    auto before = sc.rules.size();
+    std::erase_if(sc.rules, [&](const SeccompRule& r) { return r.syscall == a.name; });
+    if (sc.rules.size() != before) {
+      sc.removed.push_back(a);
+      plan.warnings.push_back("syscalls.allow (" + a.origin.short_str() + ") removes \"" + a.name +
+                              "\" from the baseline seccomp denylist");
+    }
+  }
+  for (const auto& d : p.syscalls_deny) {
+    // An explicit deny is unconditional: it replaces any narrower baseline rule.
+    std::erase_if(sc.rules, [&](const SeccompRule& r) { return r.syscall == d.name; });
+    SeccompRule r;
+    r.syscall = d.name;
+    r.err = 1;
+    r.why = "syscalls.deny";
+    r.origin = d.origin;
+    sc.rules.push_back(std::move(r));
+  }
+}
+
+void plan_env(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
+  std::set<std::string> seen;
+  for (const auto& [name, value] : h.env) {
+    for (const auto& pass : p.env_pass) {
+      if (env_name_matches(pass.name, name)) {
+        plan.env.push_back({name, value, false, "pass", pass.origin});
+        seen.insert(name);
+        break;
+      }
+    }
+  }
+  for (const auto& s : p.env_set) {
+    std::erase_if(plan.env, [&](const EnvVar& e) { return e.name == s.name; });
+    plan.env.push_back({s.name, s.value, false, "set", s.origin});
+  }
+  for (const auto& s : p.secrets) {
+    if (s.expose == Secret::Expose::Env) {
+      std::erase_if(plan.env, [&](const EnvVar& e) { return e.name == s.name; });
+      plan.env.push_back({s.name, "", true, "secret", s.origin});
+    } else {
+      plan.secret_files.push_back({s.name, s.origin});
+    }
+  }
+}
+
+}  // namespace
+
+SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std::string>& command) {
+  SandboxPlan plan;
+  plan.uid = h.uid;
+  plan.gid = h.gid;
+  plan.command = command;
+  plan.net = p.net_mode.value;
+
+  if (p.net_mode.value == NetMode::Proxy) {
+    throw Error(p.net_mode.origin, "network: mode \"proxy\" is not available in this build; use \"none\" or \"host\"");
+  }
+  if (p.net_mode.value == NetMode::Host) {
+    plan.warnings.push_back("network mode \"host\" (" + p.net_mode.origin.short_str() +
+                            "): the sandbox shares the host's network, nothing limits egress");
+  }
+
+  if (!h.userns) {
+    if (!p.allows_best_effort("namespaces")) {
+      throw Error("namespaces: user namespaces are unavailable (" + h.userns_detail +
+                  "); refusing to run. A profile may set sandbox.best_effort = [\"namespaces\"] to run with "
+                  "Landlock and seccomp only");
+    }
+    plan.namespaces = false;
+    std::string d = "namespaces: unavailable (" + h.userns_detail +
+                    "); running without a private root, pid or network namespace (Landlock and seccomp only)";
+    for (const auto& dn : p.deny) d += "; deny " + dn.path + " is not enforced inside grants";
+    plan.degradations.push_back(d);
+  }
+  if (plan.namespaces) {
+    plan.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+    if (p.net_mode.value != NetMode::Host) plan.clone_flags |= CLONE_NEWNET;
+    plan_mounts(p, h, plan);
+  }
+  if (h.landlock_abi <= 0) {
+    if (!p.allows_best_effort("landlock")) {
+      throw Error("landlock: not available (" + h.landlock_detail +
+                  "); refusing to run. A profile may set sandbox.best_effort = [\"landlock\"] to run without it");
+    }
+    plan.degradations.push_back("landlock: unavailable (" + h.landlock_detail + "); file access is confined by the mount view only");
+  }
+  if (!plan.namespaces && h.landlock_abi <= 0) {
+    throw Error("namespaces and landlock are both unavailable: nothing would confine file access; refusing to run");
+  }
+  plan_landlock(p, h, plan);
+  plan_seccomp(p, plan);
+  plan_env(p, h, plan);
+
+  plan.rlimits.push_back({RLIMIT_CORE, 0, 0, "core", builtin("no core dumps")});
+  if (p.limits.nofile) {
+    auto n = p.limits.nofile->value;
+    plan.rlimits.push_back({RLIMIT_NOFILE, n, n, "nofile", p.limits.nofile->origin});
+  }
+  plan.wall = p.limits.wall;
+
+  // Start where the user is, when that folder is visible inside.
+  plan.cwd = "/";
+  auto visible = [&](const std::string& path) {
+    auto in = [&](const std::vector<PathGrant>& v) {
+      return std::any_of(v.begin(), v.end(), [&](const PathGrant& g) { return path_within(path, g.path); });
+    };
+    return (in(p.read) || in(p.write) || in(p.tmpfs)) && !in(p.deny);
+  };
+  if (!plan.namespaces || visible(h.cwd)) {
+    plan.cwd = h.cwd;
+  } else {
+    plan.warnings.push_back("the working directory " + h.cwd + " is not granted; the command starts in /");
+  }
+  return plan;
+}
+
+std::string landlock_access_names(std::uint64_t a, bool net) {
+  static const std::pair<std::uint64_t, const char*> fs_names[] = {
+      {LANDLOCK_ACCESS_FS_EXECUTE, "execute"},        {LANDLOCK_ACCESS_FS_WRITE_FILE, "write_file"},
+      {LANDLOCK_ACCESS_FS_READ_FILE, "read_file"},    {LANDLOCK_ACCESS_FS_READ_DIR, "read_dir"},
+      {LANDLOCK_ACCESS_FS_REMOVE_DIR, "remove_dir"},  {LANDLOCK_ACCESS_FS_REMOVE_FILE, "remove_file"},
+      {LANDLOCK_ACCESS_FS_MAKE_CHAR, "make_char"},    {LANDLOCK_ACCESS_FS_MAKE_DIR, "make_dir"},
+      {LANDLOCK_ACCESS_FS_MAKE_REG, "make_reg"},      {LANDLOCK_ACCESS_FS_MAKE_SOCK, "make_sock"},
+      {LANDLOCK_ACCESS_FS_MAKE_FIFO, "make_fifo"},    {LANDLOCK_ACCESS_FS_MAKE_BLOCK, "make_block"},
+      {LANDLOCK_ACCESS_FS_MAKE_SYM, "make_sym"},      {LANDLOCK_ACCESS_FS_REFER, "refer"},
+      {LANDLOCK_ACCESS_FS_TRUNCATE, "truncate"},      {kIoctlDev, "ioctl_dev"},
+  };
+  static const std::pair<std::uint64_t, const char*> net_names[] = {
+      {LANDLOCK_ACCESS_NET_BIND_TCP, "bind_tcp"}, {LANDLOCK_ACCESS_NET_CONNECT_TCP, "connect_tcp"}};
+  std::string out;
+  if (net) {
+    for (auto [bit, name] : net_names) {
+      if (a & bit) out += (out.empty() ? "" : ",") + std::string(name);
+    }
+  } else {
+    for (auto [bit, name] : fs_names) {
+      if (a & bit) out += (out.empty() ? "" : ",") + std::string(name);
+    }
+  }
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace paddock

@@ -1,0 +1,157 @@
+// SandboxPlan: everything the sandbox will do, computed from a Policy by a pure function
+// (make_plan) with no system calls, so it can be printed (--dry-run) and unit-tested.
+// Executing the plan (launcher.cc) only follows it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+
+namespace paddock {
+
+// What make_plan needs to know about the host, gathered once by the caller (host_facts.cc)
+// or faked by tests.
+struct PathInfo {
+  enum class Type { Missing, Dir, File, Symlink, Other };
+  Type type = Type::Missing;
+  std::string symlink_target;  // for Symlink
+};
+
+struct HostFacts {
+  std::uint32_t uid = 0, gid = 0;
+  std::string cwd;
+  std::map<std::string, std::string> env;  // the supervisor's environment
+  int landlock_abi = 0;
+  bool userns = true;
+  bool seccomp_notify = false;
+  std::string userns_detail, landlock_detail;
+  // lstat-like answers for absolute host paths; the plan asks only about paths in the policy
+  // and their parents.
+  std::map<std::string, PathInfo> paths;
+  [[nodiscard]] PathInfo info(const std::string& p) const {
+    auto it = paths.find(p);
+    return it == paths.end() ? PathInfo{} : it->second;
+  }
+};
+
+struct MountOp {
+  enum class Kind {
+    Tmpfs,      // fresh tmpfs at target (filesystem.tmpfs, /dev, /dev/shm)
+    BindRo,     // read-only recursive bind of source at target
+    BindRw,     // read-write recursive bind
+    BindDev,    // one host device node (null, zero, ...) bound at target
+    MaskDir,    // empty read-only tmpfs over a denied folder
+    MaskFile,   // an empty read-only file over a denied file
+    Proc,       // fresh procfs for the pid namespace
+    Devpts,     // new devpts instance at /dev/pts
+    Symlink,    // symlink at target pointing to source
+    Secrets,    // tmpfs at /run/secrets holding the file-exposed secrets
+    ReadOnly,   // remount target read-only (e.g. /proc/sys)
+  };
+  Kind kind;
+  std::string source;  // host path (binds), link text (Symlink)
+  std::string target;  // path inside the sandbox
+  Origin origin;
+  std::string note;    // why, for display
+};
+
+// Landlock access rights, as in <linux/landlock.h>.
+struct LandlockRule {
+  std::string path;  // inside the sandbox
+  std::uint64_t access = 0;
+  Origin origin;
+};
+
+struct LandlockPlan {
+  int abi = 0;  // 0: not applied
+  std::uint64_t handled_fs = 0;
+  std::uint64_t handled_net = 0;            // ABI >= 4 when network mode is not host
+  std::vector<std::uint16_t> connect_ports;  // paddock's own endpoints (TCP connect allowed)
+  std::uint64_t scoped = 0;                 // ABI >= 6
+  std::vector<LandlockRule> rules;
+};
+
+struct SeccompRule {
+  enum class Action { Errno, Kill };
+  std::string syscall;
+  Action action = Action::Errno;
+  int err = 1;  // EPERM
+  // Conditions (ANDed): argument index, operation, mask/value. Empty: unconditional.
+  struct Cond {
+    enum class Op { Eq, MaskedEq, Gt, Ge, Lt, Ne };
+    unsigned arg = 0;
+    Op op = Op::Eq;
+    std::uint64_t a = 0;  // value, or mask for MaskedEq
+    std::uint64_t b = 0;  // value for MaskedEq
+  };
+  std::vector<Cond> conds;
+  std::string why;  // group / reason, for display and audit
+  Origin origin;
+};
+
+struct SeccompPlan {
+  bool enabled = true;
+  std::vector<SeccompRule> rules;
+  bool unknown_enosys = true;         // syscall numbers libseccomp does not know -> ENOSYS
+  bool kill_foreign_arch = true;      // x32, i386 int 0x80
+  std::vector<SyscallRule> removed;   // syscalls.allow entries that removed baseline rules
+};
+
+struct EnvVar {
+  std::string name;
+  std::string value;     // empty for secrets in displays
+  bool secret = false;
+  std::string from;      // "pass", "set", "secret"
+  Origin origin;
+};
+
+struct SecretFile {
+  std::string name;      // file name under /run/secrets
+  Origin origin;
+};
+
+struct RlimitPlan {
+  int resource;
+  std::uint64_t soft, hard;
+  std::string name;
+  Origin origin;
+};
+
+struct SandboxPlan {
+  // Namespaces (CLONE_* flags) and whether a user namespace is used at all.
+  bool namespaces = true;
+  std::uint64_t clone_flags = 0;
+  std::uint32_t uid = 0, gid = 0;  // the same inside and outside
+  std::string hostname = "paddock";
+  NetMode net = NetMode::None;
+
+  std::vector<MountOp> mounts;  // in execution order
+  std::string cwd;              // inside the sandbox
+  LandlockPlan landlock;
+  SeccompPlan seccomp;
+  std::vector<EnvVar> env;
+  std::vector<SecretFile> secret_files;
+  std::vector<RlimitPlan> rlimits;
+  std::optional<Setting<std::chrono::milliseconds>> wall;
+  std::vector<std::string> command;
+
+  std::vector<std::string> notes;         // shown by --dry-run and -v (e.g. grants that do not exist)
+  std::vector<std::string> warnings;      // printed before running
+  std::vector<std::string> degradations;  // layers weakened by best_effort (printed + audited)
+};
+
+// Pure: no system calls. Throws Error when the policy cannot be honoured on this host and
+// no best_effort allows degrading (the caller exits 125).
+SandboxPlan make_plan(const Policy& policy, const HostFacts& host, const std::vector<std::string>& command);
+
+// Human-readable rendering for --dry-run.
+void print_plan(std::ostream& out, const SandboxPlan& plan);
+
+// Names for display.
+std::string landlock_access_names(std::uint64_t access, bool net = false);
+
+}  // namespace paddock

@@ -1,0 +1,32 @@
+// The seccomp layer: compiles a SeccompPlan with libseccomp and loads it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "sandbox/plan.h"
+
+namespace paddock {
+
+// Compiles `plan` and loads it into the calling thread (not the other threads of the process).
+// The caller must already have set PR_SET_NO_NEW_PRIVS (checked: an Error otherwise).
+// Default action: allow. Each rule: SCMP_ACT_ERRNO(err) or SCMP_ACT_KILL_PROCESS, under its
+// conditions (ANDed; several conditions on one argument are allowed and form a range).
+// kill_foreign_arch: i386 (int $0x80) and x32 system calls kill the process.
+// unknown_enosys: system call numbers 0..1023 unknown to libseccomp answer ENOSYS.
+// Rules for system calls that do not exist on this architecture are skipped; an unknown
+// name, a bad condition or any libseccomp failure throws Error.
+void apply_seccomp(const SeccompPlan& plan);
+
+// Compiles `plan` without loading it and returns the number of BPF instructions (for tests,
+// `paddock doctor` and benchmarks). Throws Error like apply_seccomp.
+std::size_t seccomp_program_size(const SeccompPlan& plan);
+
+// One line, e.g. "ioctl(arg1 & 0xffffffff == 0x5412) -> EPERM  [@tty]"; a rule from a
+// profile ends with "   # file:line".
+std::string describe_rule(const SeccompRule& rule);
+
+// The baseline rules with the default switches (unknown numbers ENOSYS, foreign ABIs killed).
+SeccompPlan baseline_plan();
+
+}  // namespace paddock

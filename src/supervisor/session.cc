@@ -1,0 +1,287 @@
+#include "supervisor/session.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "sandbox/child.h"
+#include "supervisor/terminal.h"
+#include "util/error.h"
+#include "util/unique_fd.h"
+
+namespace paddock {
+namespace {
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+UniqueFd recv_fd(int sock) {
+  char byte;
+  struct iovec iov {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return UniqueFd();
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return UniqueFd();
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return UniqueFd(fd);
+}
+
+std::string read_to_eof(int fd) {
+  std::string out;
+  char buf[1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// Blocks the signals the event loop reads from a signalfd; restores the old mask on exit.
+class BlockedSignals {
+ public:
+  explicit BlockedSignals(bool tty) {
+    sigemptyset(&set_);
+    for (int s : kForwarded) sigaddset(&set_, s);
+    sigaddset(&set_, SIGCHLD);
+    sigaddset(&set_, SIGWINCH);
+    if (tty) {
+      sigaddset(&set_, SIGTSTP);
+      sigaddset(&set_, SIGCONT);
+    }
+    ::sigprocmask(SIG_BLOCK, &set_, &old_);
+    fd_ = UniqueFd(::signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!fd_) throw_errno("signalfd");
+  }
+  ~BlockedSignals() { ::sigprocmask(SIG_SETMASK, &old_, nullptr); }
+  [[nodiscard]] int fd() const { return fd_.get(); }
+
+ private:
+  sigset_t set_{}, old_{};
+  UniqueFd fd_;
+};
+
+void epoll_add(int ep, int fd, std::uint32_t events) {
+  struct epoll_event ev {};
+  ev.events = events;
+  ev.data.fd = fd;
+  if (::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) throw_errno("epoll_ctl");
+}
+
+void epoll_mod(int ep, int fd, std::uint32_t events) {
+  struct epoll_event ev {};
+  ev.events = events;
+  ev.data.fd = fd;
+  ::epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+}
+
+}  // namespace
+
+std::vector<SecretValue> read_secrets(const Policy& p, const HostFacts& h) {
+  std::vector<SecretValue> out;
+  for (const auto& s : p.secrets) {
+    SecretValue v;
+    v.name = s.name;
+    v.expose = s.expose;
+    if (s.source == Secret::Source::Env) {
+      auto it = h.env.find(s.from);
+      if (it == h.env.end()) {
+        throw Error(s.origin, "secret " + s.name + ": environment variable " + s.from + " is not set");
+      }
+      v.value = it->second;
+    } else {
+      std::ifstream in(s.from, std::ios::binary);
+      if (!in) throw Error(s.origin, "secret " + s.name + ": cannot read " + s.from + ": " + std::strerror(errno));
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      v.value = ss.str();
+    }
+    if (s.expose == Secret::Expose::Env && v.value.find('\0') != std::string::npos) {
+      throw Error(s.origin, "secret " + s.name + " contains a NUL byte and cannot be exposed as an environment variable");
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secrets, const SessionOptions& opts) {
+  SessionResult result;
+  const bool tty = ::isatty(STDIN_FILENO) == 1 && plan.namespaces;
+
+  int errpipe[2];
+  if (::pipe2(errpipe, O_CLOEXEC) != 0) throw_errno("pipe");
+  UniqueFd err_read(errpipe[0]), err_write(errpipe[1]);
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) throw_errno("socketpair");
+  UniqueFd ctl_parent(sp[0]), ctl_child(sp[1]);
+
+  ChildArgs args;
+  args.plan = &plan;
+  args.secrets = &secrets;
+  args.error_fd = err_write.get();
+  args.control_fd = ctl_child.get();
+  args.pty = tty;
+  if (tty) {
+    struct termios t {};
+    if (::tcgetattr(STDIN_FILENO, &t) == 0) args.termios = t;
+    struct winsize ws {};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) args.winsize = ws;
+  }
+
+  BlockedSignals signals(tty);
+  int pidfd = -1;
+  std::uint64_t flags = plan.namespaces ? plan.clone_flags : 0;
+  // Raw clone with CLONE_PIDFD: fork semantics (no separate stack) plus a pidfd, atomically.
+  long pid = ::syscall(SYS_clone, flags | CLONE_PIDFD | SIGCHLD, nullptr, &pidfd, nullptr, nullptr);
+  if (pid < 0) {
+    int err = errno;
+    if (plan.namespaces && (err == EPERM || err == ENOSPC || err == EUSERS || err == EINVAL)) {
+      throw NamespacesUnavailable(std::string("namespaces: cannot create the sandbox's namespaces: ") + std::strerror(err));
+    }
+    throw_errno("clone", err);
+  }
+  if (pid == 0) sandbox_init_main(args);  // never returns
+  UniqueFd pid_fd(pidfd);
+  err_write.reset();
+  ctl_child.reset();
+  for (auto& s : secrets) explicit_bzero(s.value.data(), s.value.size());
+
+  UniqueFd master;
+  if (tty) master = recv_fd(ctl_parent.get());
+  ctl_parent.reset();
+  // EOF without a message: the command has been exec'd.
+  result.setup_error = read_to_eof(err_read.get());
+  if (!result.setup_error.empty()) {
+    siginfo_t si {};
+    ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pid_fd.get()), &si, WEXITED);
+    result.setup_failed = true;
+    result.exit_code = 125;
+    return result;
+  }
+
+  std::unique_ptr<RawTerminal> raw;
+  std::unique_ptr<PtyRelay> relay;
+  if (tty && master) {
+    raw = std::make_unique<RawTerminal>(STDIN_FILENO);
+    relay = std::make_unique<PtyRelay>(STDIN_FILENO, STDOUT_FILENO, std::move(master));
+    relay->copy_window_size();
+  }
+
+  UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
+  if (!ep) throw_errno("epoll_create1");
+  epoll_add(ep.get(), pid_fd.get(), EPOLLIN);
+  epoll_add(ep.get(), signals.fd(), EPOLLIN);
+  UniqueFd timer;
+  if (plan.wall) {
+    timer = UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (!timer) throw_errno("timerfd_create");
+    auto ms = plan.wall->value.count();
+    struct itimerspec its {};
+    its.it_value.tv_sec = ms / 1000;
+    its.it_value.tv_nsec = (ms % 1000) * 1'000'000;
+    if (::timerfd_settime(timer.get(), 0, &its, nullptr) != 0) throw_errno("timerfd_settime");
+    epoll_add(ep.get(), timer.get(), EPOLLIN);
+  }
+  bool input_open = relay != nullptr;
+  if (relay) {
+    epoll_add(ep.get(), relay->in(), EPOLLIN);
+    epoll_add(ep.get(), relay->master(), EPOLLIN);
+  }
+
+  bool done = false;
+  siginfo_t status {};
+  while (!done) {
+    struct epoll_event events[8];
+    int n = ::epoll_wait(ep.get(), events, 8, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("epoll_wait");
+    }
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == pid_fd.get()) {
+        if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pid_fd.get()), &status, WEXITED | WNOHANG) == 0 &&
+            status.si_pid != 0) {
+          done = true;
+        }
+      } else if (fd == signals.fd()) {
+        struct signalfd_siginfo si {};
+        while (::read(signals.fd(), &si, sizeof si) == sizeof si) {
+          int sig = static_cast<int>(si.ssi_signo);
+          if (sig == SIGCHLD) continue;
+          if (sig == SIGWINCH) {
+            if (relay) relay->copy_window_size();
+            else ::kill(static_cast<pid_t>(pid), SIGWINCH);
+          } else if (sig == SIGTSTP && raw) {
+            // Give the terminal back, stop, and take it again when continued.
+            raw->suspend();
+            ::kill(0, SIGSTOP);
+          } else if (sig == SIGCONT && raw) {
+            raw->resume();
+            relay->copy_window_size();
+          } else {
+            ::syscall(SYS_pidfd_send_signal, pid_fd.get(), sig, nullptr, 0);
+          }
+        }
+      } else if (timer && fd == timer.get()) {
+        result.timed_out = true;
+        ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0);
+      } else if (relay && fd == relay->in()) {
+        if (!relay->on_input()) {
+          input_open = false;
+          ::epoll_ctl(ep.get(), EPOLL_CTL_DEL, relay->in(), nullptr);
+        }
+        epoll_mod(ep.get(), relay->master(), EPOLLIN | (relay->wants_master_write() ? EPOLLOUT : 0u));
+      } else if (relay && fd == relay->master()) {
+        if (events[i].events & EPOLLOUT) relay->on_master_writable();
+        if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !relay->on_master_readable()) {
+          ::epoll_ctl(ep.get(), EPOLL_CTL_DEL, relay->master(), nullptr);
+        } else {
+          epoll_mod(ep.get(), relay->master(), EPOLLIN | (relay->wants_master_write() ? EPOLLOUT : 0u));
+        }
+      }
+    }
+  }
+  (void)input_open;
+  if (relay) relay->drain();
+  raw.reset();
+
+  if (result.timed_out) {
+    result.exit_code = 124;
+  } else if (status.si_code == CLD_EXITED) {
+    result.exit_code = status.si_status;
+  } else {
+    result.exit_code = 128 + status.si_status;
+  }
+  (void)opts;
+  return result;
+}
+
+}  // namespace paddock

@@ -1,0 +1,40 @@
+// One sandboxed session seen from the supervisor: start the sandbox from a plan, relay the
+// terminal, forward signals, enforce the wall clock, and turn the outcome into an exit status.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sandbox/mounts.h"
+#include "sandbox/plan.h"
+
+namespace paddock {
+
+struct SessionOptions {
+  bool quiet = false;
+  bool verbose = false;
+};
+
+struct SessionResult {
+  int exit_code = 0;
+  bool timed_out = false;
+  bool setup_failed = false;
+  std::string setup_error;
+  std::vector<std::string> warnings;  // from inside (skipped grants)
+};
+
+// Reads each declared secret from its source; throws Error naming a secret whose source is
+// missing.
+std::vector<SecretValue> read_secrets(const Policy& p, const HostFacts& h);
+
+// Thrown by run_session when clone() cannot create the user namespace: the caller may
+// re-plan without namespaces if the profile allows it.
+class NamespacesUnavailable : public Error {
+ public:
+  using Error::Error;
+};
+
+SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secrets, const SessionOptions& opts);
+
+}  // namespace paddock
