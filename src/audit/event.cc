@@ -19,12 +19,18 @@ std::string dump(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string json_string(std::string_view s) { return dump(nlohmann::json(std::string(s))); }
+std::string json_string(std::string_view s) {
+  return dump(nlohmann::json(std::string(s)));
+}
 
 }  // namespace
 
-bool is_audit_layer(std::string_view layer) { return contains(kAuditLayers, layer); }
-bool is_audit_action(std::string_view action) { return contains(kAuditActions, action); }
+bool is_audit_layer(std::string_view layer) {
+  return contains(kAuditLayers, layer);
+}
+bool is_audit_action(std::string_view action) {
+  return contains(kAuditActions, action);
+}
 bool is_denial_action(std::string_view action) {
   return action == "deny" || action == "kill" || action == "reject";
 }

@@ -6,22 +6,21 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 namespace paddock {
 
-inline constexpr std::array<std::string_view, 8> kAuditLayers = {
-    "session", "fs", "net", "dns", "syscall", "credential", "limit", "tool"};
-inline constexpr std::array<std::string_view, 10> kAuditActions = {
-    "start", "exit", "allow", "deny", "warn", "kill", "call", "result", "approve", "reject"};
+inline constexpr std::array<std::string_view, 8> kAuditLayers = {"session", "fs",         "net",   "dns",
+                                                                 "syscall", "credential", "limit", "tool"};
+inline constexpr std::array<std::string_view, 10> kAuditActions = {"start", "exit", "allow",  "deny",    "warn",
+                                                                   "kill",  "call", "result", "approve", "reject"};
 
 // The keys the writer owns; an `extra` field with one of these names is dropped.
-inline constexpr std::array<std::string_view, 10> kAuditReservedKeys = {
-    "v", "ts", "session", "seq", "layer", "action", "subject", "reason", "pid", "prev"};
+inline constexpr std::array<std::string_view, 10> kAuditReservedKeys = {"v",      "ts",      "session", "seq", "layer",
+                                                                        "action", "subject", "reason",  "pid", "prev"};
 
 inline constexpr int kAuditVersion = 1;
 

@@ -56,7 +56,7 @@ void make_dirs(const std::string& dir, const std::string& log_path) {
     if (dir[pos - 1] == '/') continue;  // "//" or trailing "/"
     std::string prefix = dir.substr(0, pos);
     if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
-      throw_errno("cannot create folder " + prefix + " for the audit log " + log_path);
+      throw_errno("cannot create folder " + prefix + (" for the audit log " + log_path));
     }
   }
 }
@@ -151,9 +151,11 @@ AuditWriter::AuditWriter(std::string session, const std::string& target)
   }
 }
 
-std::string AuditWriter::display_path() const { return path_ == "-" ? std::string("(stderr)") : path_; }
+std::string AuditWriter::display_path() const {
+  return path_ == "-" ? std::string("(stderr)") : path_;
+}
 
-void AuditWriter::write(AuditEvent event) {
+void AuditWriter::write(const AuditEvent& event) {
   if (torn_) throw Error("audit log " + display_path() + " is unusable after an earlier failed write");
   if (exited_) {
     throw Error("audit event " + event.layer + "/" + event.action + " after the session exit event");

@@ -43,7 +43,7 @@ class AuditWriter {
   // Throws paddock::Error when the line cannot be written, and for any event after the
   // session/exit event. If nothing of a line was written the writer stays usable; once a line
   // was partly written, every later write throws (the chain is torn).
-  void write(AuditEvent event);
+  void write(const AuditEvent& event);
 
   // fsync(2)s the log (and, for a file, its folder). Called at session end. On stderr, a pipe
   // or terminal that cannot be synced is not an error.

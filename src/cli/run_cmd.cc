@@ -10,6 +10,7 @@
 #include "sandbox/host_facts.h"
 #include "sandbox/plan.h"
 #include "supervisor/session.h"
+#include "supervisor/session_audit.h"
 
 namespace paddock {
 namespace {
@@ -109,6 +110,9 @@ int run_command(const RunOptions& o) {
     return 0;
   }
   std::vector<SecretValue> secrets = read_secrets(policy, facts);
+  std::string session_id = AuditWriter::new_session_id();
+  AuditWriter audit(session_id, o.audit.empty() ? AuditWriter::default_path(session_id) : o.audit);
+  auto started = std::chrono::steady_clock::now();
   SessionOptions sopts{o.verbosity < 0, o.verbosity > 0};
   auto say = [&](const std::string& what, const std::string& text) {
     if (o.verbosity >= 0) std::fprintf(stderr, "paddock: %s: %s\n", what.c_str(), text.c_str());
@@ -121,6 +125,7 @@ int run_command(const RunOptions& o) {
     for (const auto& w : plan.warnings) say("warning", w);
     for (const auto& d : plan.degradations) say("DEGRADED", d);
     try {
+      audit.write(session_start_event(policy, plan));
       r = run_session(plan, std::move(secrets), sopts);
       break;
     } catch (const NamespacesUnavailable& e) {
@@ -131,6 +136,10 @@ int run_command(const RunOptions& o) {
       secrets = read_secrets(policy, facts);
     }
   }
+  struct rusage ru {};
+  ::getrusage(RUSAGE_CHILDREN, &ru);
+  audit.write(session_exit_event(r, plan, std::chrono::steady_clock::now() - started, ru, audit));
+  audit.sync();
   if (r.setup_failed) throw Error("cannot start the sandbox: " + r.setup_error);
   if (r.timed_out) {
     say("timeout", "wall-clock limit " + format_duration(plan.wall->value) + " (" + plan.wall->origin.short_str() +

@@ -1,12 +1,17 @@
 #include "sandbox/seccomp.h"
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -30,6 +35,7 @@ using Op = Cond::Op;
 constexpr std::uint64_t kMax = UINT64_MAX;
 constexpr unsigned kArgs = 6;
 constexpr int kHighestProbedNr = 1023;
+constexpr std::uint32_t kX32Bit = 0x40000000;
 
 // ---------------------------------------------------------------------------------------------
 // Display
@@ -248,8 +254,8 @@ std::vector<std::uint32_t> foreign_arches() {
   }
 }
 
-// An empty filter (default allow) for the native architecture, or for `arches` only.
-Filter new_filter(const std::vector<std::uint32_t>& arches = {}) {
+// An empty filter (default allow) for the native architecture.
+Filter new_filter() {
   Filter f(seccomp_init(SCMP_ACT_ALLOW));
   if (!f) throw Error("seccomp: cannot create a filter (seccomp_init failed)");
   // The caller sets no_new_privs itself (apply_seccomp checks it).
@@ -262,10 +268,6 @@ Filter new_filter(const std::vector<std::uint32_t>& arches = {}) {
   // and x32 too, because whenever x86_64 is in a filter without x32 libseccomp emits
   // "nr >= 0x40000000 && nr != -1 -> bad-arch action" right after the arch check.
   set_attr(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS, "SCMP_FLTATR_ACT_BADARCH");
-  if (!arches.empty()) {
-    check(seccomp_arch_remove(f.get(), SCMP_ARCH_NATIVE), "removing the native architecture");
-    for (std::uint32_t a : arches) check(seccomp_arch_add(f.get(), a), "adding a compatible architecture");
-  }
   return f;
 }
 
@@ -277,8 +279,8 @@ std::uint32_t action_of(const SeccompRule& r) {
   return SCMP_ACT_ERRNO(static_cast<std::uint32_t>(r.err));
 }
 
-// `native`: f holds the native architecture only; otherwise the compatible ones only (whose
-// numbers libseccomp derives from the names).
+// `native`: f holds the native architecture only; otherwise it holds compatible ones too, and
+// a system call missing from the native ABI may still exist in those.
 void add_rules(const Filter& f, const SeccompPlan& plan, bool native) {
   for (const SeccompRule& r : plan.rules) {
     int nr = native ? seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, r.syscall.c_str())
@@ -295,34 +297,75 @@ void add_rules(const Filter& f, const SeccompPlan& plan, bool native) {
   }
 }
 
-void add_unknown_enosys(const Filter& f) {
+// Unknown system call numbers -> ENOSYS. As ~650 libseccomp rules (one per number) this
+// costs 10-20 ms of compilation per sandbox; as ranges it is a dozen BPF instructions. So it
+// is a small program of its own, stacked under the libseccomp filter (the kernel runs every
+// filter and takes the strongest action; the two never disagree, since every rule of the
+// plan names a system call libseccomp knows).
+
+// [lo, hi] ranges of native numbers 0..kHighestProbedNr unknown to libseccomp. On x86_64 the
+// last range runs on to 0x3fffffff: nothing lives above 1023 below the x32 bit either.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> unknown_ranges() {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
   for (int nr = 0; nr <= kHighestProbedNr; ++nr) {
     char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
     if (name != nullptr) {
       std::free(name);
       continue;
     }
-    check(seccomp_rule_add(f.get(), SCMP_ACT_ERRNO(ENOSYS), nr, 0),
-          "adding rule for unknown system call number " + std::to_string(nr) + " -> ENOSYS");
+    auto u = static_cast<std::uint32_t>(nr);
+    if (!out.empty() && out.back().second + 1 == u) {
+      out.back().second = u;
+    } else {
+      out.emplace_back(u, u);
+    }
   }
+  if (seccomp_arch_native() == SCMP_ARCH_X86_64 && !out.empty() &&
+      out.back().second == static_cast<std::uint32_t>(kHighestProbedNr)) {
+    out.back().second = kX32Bit - 1;
+  }
+  return out;
+}
+
+std::vector<sock_filter> enosys_program() {
+  auto ranges = unknown_ranges();
+  std::vector<sock_filter> p;
+  if (ranges.empty()) return p;
+  auto stmt = [&](std::uint16_t code, std::uint32_t k) { p.push_back(BPF_STMT(code, k)); };
+  auto jump = [&](std::uint16_t code, std::uint32_t k, std::uint8_t jt, std::uint8_t jf) {
+    p.push_back(BPF_JUMP(code, k, jt, jf));
+  };
+  // Every jump is local (at most 2 ahead), so any number of ranges fits BPF's 8-bit offsets.
+  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+  jump(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 1, 0);
+  stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);  // another ABI: the main filter decides
+  stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+  if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
+    jump(BPF_JMP | BPF_JGE | BPF_K, kX32Bit, 0, 1);
+    stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);  // x32 (and -1): the main filter decides
+  }
+  for (auto [lo, hi] : ranges) {
+    jump(BPF_JMP | BPF_JGE | BPF_K, lo, 0, 2);
+    jump(BPF_JMP | BPF_JGT | BPF_K, hi, 1, 0);
+    stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+  }
+  stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  return p;
 }
 
 Filter build(const SeccompPlan& plan) {
   Filter f = new_filter();
-  add_rules(f, plan, true);
-  if (plan.unknown_enosys) add_unknown_enosys(f);
+  bool native_only = true;
   if (!plan.kill_foreign_arch) {
-    // Not killed: the compatible ABIs get the same rules. They are built in a filter of their
-    // own and merged, because libseccomp can only give them rules for names it knows (the
-    // unknown-number rules stay native).
-    std::vector<std::uint32_t> arches = foreign_arches();
-    if (!arches.empty()) {
-      Filter g = new_filter(arches);
-      add_rules(g, plan, false);
-      check(seccomp_merge(f.get(), g.get()), "merging the compatible architectures");
-      g.release();  // seccomp_merge consumed it
+    // Not killed: the compatible ABIs (i386 and x32 on x86_64) get the same rules, which
+    // libseccomp maps to their numbers by name. (On i386, socket() through socketcall(2)
+    // cannot have its arguments inspected: libseccomp refuses that family of calls whole.)
+    for (std::uint32_t a : foreign_arches()) {
+      check(seccomp_arch_add(f.get(), a), "adding a compatible architecture");
+      native_only = false;
     }
   }
+  add_rules(f, plan, native_only);
   return f;
 }
 
@@ -330,8 +373,17 @@ Filter build(const SeccompPlan& plan) {
 
 void apply_seccomp(const SeccompPlan& plan) {
   Filter f = build(plan);
+  std::vector<sock_filter> enosys;
+  if (plan.unknown_enosys) enosys = enosys_program();
   int nnp = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
   if (nnp != 1) throw Error("seccomp: no_new_privs is not set; it must be set before the filter is loaded");
+  // The small program first: the main filter may deny seccomp(2) itself.
+  if (!enosys.empty()) {
+    sock_fprog prog{static_cast<unsigned short>(enosys.size()), enosys.data()};
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+      throw_errno("seccomp: loading the filter for unknown system call numbers");
+    }
+  }
   check(seccomp_load(f.get()), "loading the filter");
 }
 
@@ -342,7 +394,9 @@ std::size_t seccomp_program_size(const SeccompPlan& plan) {
   check(seccomp_export_bpf(f.get(), fd.get()), "exporting the filter");
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw_errno("seccomp: fstat");
-  return static_cast<std::size_t>(st.st_size) / 8;  // sizeof(struct sock_filter)
+  std::size_t n = static_cast<std::size_t>(st.st_size) / sizeof(sock_filter);
+  if (plan.unknown_enosys) n += enosys_program().size();
+  return n;
 }
 
 std::string describe_rule(const SeccompRule& rule) {

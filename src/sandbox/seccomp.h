@@ -12,14 +12,18 @@ namespace paddock {
 // The caller must already have set PR_SET_NO_NEW_PRIVS (checked: an Error otherwise).
 // Default action: allow. Each rule: SCMP_ACT_ERRNO(err) or SCMP_ACT_KILL_PROCESS, under its
 // conditions (ANDed; several conditions on one argument are allowed and form a range).
-// kill_foreign_arch: i386 (int $0x80) and x32 system calls kill the process.
-// unknown_enosys: system call numbers 0..1023 unknown to libseccomp answer ENOSYS.
+// kill_foreign_arch: i386 (int $0x80) and x32 system calls kill the process; when false, the
+// same rules are applied to those ABIs instead.
+// unknown_enosys: system call numbers 0..1023 unknown to libseccomp (newer than it) answer
+// ENOSYS, and on x86_64 everything from there up to the x32 bit. This part is a separate
+// dozen-instruction BPF program of ranges, loaded just before the libseccomp filter (as
+// libseccomp rules it would cost 10-20 ms of compilation per sandbox).
 // Rules for system calls that do not exist on this architecture are skipped; an unknown
 // name, a bad condition or any libseccomp failure throws Error.
 void apply_seccomp(const SeccompPlan& plan);
 
-// Compiles `plan` without loading it and returns the number of BPF instructions (for tests,
-// `paddock doctor` and benchmarks). Throws Error like apply_seccomp.
+// Compiles `plan` without loading it and returns the number of BPF instructions of both
+// programs (for tests, `paddock doctor` and benchmarks). Throws Error like apply_seccomp.
 std::size_t seccomp_program_size(const SeccompPlan& plan);
 
 // One line, e.g. "ioctl(arg1 & 0xffffffff == 0x5412) -> EPERM  [@tty]"; a rule from a

@@ -160,6 +160,9 @@ std::vector<SeccompRule> baseline_seccomp_rules() {
   // --- sockets ------------------------------------------------------------------------------------
   // Families other than UNIX, INET, INET6 and NETLINK (socket(domain, type, protocol)).
   b.deny_outside("socket", EAFNOSUPPORT, 0, {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK}, {}, "@socket");
+  // socketpair(2) reaches the same protocol families (and their module autoloading: TIPC
+  // has one); only UNIX sockets come in pairs for real.
+  b.deny_outside("socketpair", EAFNOSUPPORT, 0, {AF_UNIX}, {}, "@socket");
   // Netlink: only NETLINK_ROUTE (addresses, routes: what getaddrinfo and `ip` read).
   b.add("socket", EAFNOSUPPORT, {eq(0, AF_NETLINK), ne(2, NETLINK_ROUTE)}, "@socket");
   // Raw and packet sockets (the type carries SOCK_NONBLOCK|SOCK_CLOEXEC above the low nibble).

@@ -1,20 +1,18 @@
 // The audit log: SHA-256, the event line format, the writer (seq, hash chain, file modes,
 // stderr) and `paddock log --verify` against edited, reordered, cut and damaged logs.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "audit/event.h"
 #include "audit/sha256.h"
@@ -115,8 +113,7 @@ TEST(Sha256, Fips180Vectors) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(Sha256, MillionAFedIncrementallyInOddChunks) {
@@ -182,15 +179,17 @@ TEST(AuditEvent, LineHasExactKeyOrderAndShape) {
 
 TEST(AuditEvent, PidOmittedWhenUnknown) {
   std::string line = audit_line(ev("session", "start", "python3 agent.py"), "S1", 0, "T", kZeros);
-  EXPECT_EQ(line, "{\"v\":1,\"ts\":\"T\",\"session\":\"S1\",\"seq\":0,\"layer\":\"session\",\"action\":\"start\","
-                  "\"subject\":\"python3 agent.py\",\"reason\":\"\",\"prev\":\"" +
-                      kZeros + "\"}");
+  EXPECT_EQ(line,
+            "{\"v\":1,\"ts\":\"T\",\"session\":\"S1\",\"seq\":0,\"layer\":\"session\",\"action\":\"start\","
+            "\"subject\":\"python3 agent.py\",\"reason\":\"\",\"prev\":\"" +
+                kZeros + "\"}");
   EXPECT_EQ(line.find("pid"), std::string::npos);
 }
 
 TEST(AuditEvent, ExtraFieldsGoBeforePrevAndNeverOverrideStandardKeys) {
   AuditEvent e = ev("tool", "call", "send_email", "", 7);
-  e.extra = {{"tool_ms", 12}, {"input", {{"to", "a@example.com"}}}, {"seq", 999}, {"prev", "forged"},
+  e.extra = {{"tool_ms", 12},      {"input", {{"to", "a@example.com"}}},
+             {"seq", 999},         {"prev", "forged"},
              {"session", "other"}, {"layer", "fs"}};
   std::string line = audit_line(e, "S1", 3, "T", kZeros);
   EXPECT_EQ(line,
@@ -285,6 +284,7 @@ TEST(AuditWriter, SeqAndPrevChainAcrossThreeEvents) {
   auto lines = split_lines(test::read_file(path));
   ASSERT_EQ(lines.size(), 3u);
   std::vector<nlohmann::json> j;
+  j.reserve(lines.size());
   for (const auto& l : lines) j.push_back(nlohmann::json::parse(l));
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(j[i]["seq"], i);
@@ -330,8 +330,7 @@ TEST(AuditWriter, OpenErrorsNameThePath) {
   const std::string target = dir.write("target.jsonl", "");
   const std::string link = dir / "link.jsonl";
   ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
-  EXPECT_EQ(error_of([&] { AuditWriter w("S1", link); }),
-            "cannot open audit log " + link + ": it is a symbolic link");
+  EXPECT_EQ(error_of([&] { AuditWriter w("S1", link); }), "cannot open audit log " + link + ": it is a symbolic link");
 
   const std::string used = dir.write("used.jsonl", "{}\n", 0600);
   EXPECT_EQ(error_of([&] { AuditWriter w("S1", used); }),
@@ -431,7 +430,7 @@ TEST(AuditWriter, DashWritesToStderr) {
 
 // A finished five-event session log; returns its path.
 std::string write_session(const TempDir& dir, const std::string& name = "log.jsonl") {
-  const std::string path = dir / name;
+  std::string path = dir / name;
   AuditWriter w("20261123T185701Z-3f9a1c2b7d4e5a60", path);
   w.write(ev("session", "start", "python3 agent.py", "", 4200));
   w.write(ev("fs", "deny", "/home/u/.ssh/id_rsa", "filesystem.deny", 4242));
@@ -605,8 +604,8 @@ TEST(AuditVerify, DetectsEventsAfterExitAndCutLastLine) {
   auto lines = split_lines(text);
 
   // A sixth line correctly chained after the exit event.
-  std::string extra = audit_line(ev("fs", "deny", "/x"), "20261123T185701Z-3f9a1c2b7d4e5a60", 5, "T",
-                                 sha256_hex(lines.back()));
+  std::string extra =
+      audit_line(ev("fs", "deny", "/x"), "20261123T185701Z-3f9a1c2b7d4e5a60", 5, "T", sha256_hex(lines.back()));
   VerifyResult r = verify_log_text(text + extra + "\n");
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.problem, "line 6: event after the session exit event");

@@ -90,7 +90,8 @@ TEST(HostPattern, BadWildcardPlacement) {
   const std::string host_tail = " (a wildcard must be the whole first label, as in \"*.example.com\")";
   EXPECT_EQ(pattern_error("*.com"), "ValueError: invalid wildcard host \"*.com\"" + wc_tail);
   EXPECT_EQ(pattern_error("*.*.example.com"), "ValueError: invalid wildcard host \"*.*.example.com\"" + wc_tail);
-  EXPECT_EQ(pattern_error("*."), "ValueError: invalid wildcard host \"*.\"" + wc_tail);
+  EXPECT_EQ(pattern_error("*.."), "ValueError: invalid wildcard host \"*..\"" + wc_tail);
+  EXPECT_EQ(pattern_error("*."), "ValueError: invalid host \"*.\"" + host_tail);  // "*" once the root dot goes
   EXPECT_EQ(pattern_error("a.*.example.com"), "ValueError: invalid host \"a.*.example.com\"" + host_tail);
   EXPECT_EQ(pattern_error("*example.com"), "ValueError: invalid host \"*example.com\"" + host_tail);
   EXPECT_EQ(pattern_error("example.*"), "ValueError: invalid host \"example.*\"" + host_tail);

@@ -372,6 +372,23 @@ TEST_F(Merge, OverrideDenyCannotBeUndoneByAGrant) {
   EXPECT_THAT(paths_of(p.write), ElementsAre("/etc"));
 }
 
+TEST(MergeCrossReferences, ToolSecretsResolveAcrossTheChain) {
+  TempDir t;
+  t.write("m.js", "export default () => 0;\n");
+  // The tool in the base names a secret only the child declares: fine once merged.
+  t.write("base.toml", "[[tool]]\nname = \"mail\"\nscript = \"m.js\"\ngrants = { secrets = [\"MAIL\"] }\n");
+  t.write("child.toml", "extends = [\"base\"]\n[secrets.MAIL]\nfrom_env = \"MAIL\"\n");
+  auto l = loader_for({t.path()});
+  EXPECT_EQ(load_error(l, {"child"}), "<no error>");
+  // Without the child, the error points at the [[tool]] in the file that declared it.
+  EXPECT_EQ(load_error(l, {"base"}),
+            t / "base.toml:1:1: tool mail is granted secret \"MAIL\", which no [secrets.MAIL] declares");
+  // A secret declared only on the command line counts too.
+  Policy o;
+  o.secrets.push_back({"MAIL", Secret::Source::Env, "MAIL", Secret::Expose::Env, Origin{"command line", 0, 0}});
+  EXPECT_EQ(load_error(l, {"base"}, &o), "<no error>");
+}
+
 TEST(MergeDiamond, SharedBaseMergedOnce) {
   TempDir t;
   t.write("d.toml", "[filesystem]\nread = [\"/d\"]\n[syscalls]\ndeny = [\"personality\"]\n[limits]\npids = 1\n");

@@ -9,12 +9,18 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <ostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "policy/variables.h"
 #include "util/error.h"
+
+namespace paddock {
+// Readable gtest failure output for origins ("p.toml:3:10" rather than bytes).
+inline void PrintTo(const Origin& o, std::ostream* os) { *os << (o.known() ? o.str() : "<no origin>"); }
+}  // namespace paddock
 
 namespace paddock::test {
 
