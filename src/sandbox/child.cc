@@ -101,11 +101,14 @@ void send_fd(int sock, int fd) {
     for (const auto& s : plan.command) argv.push_back(const_cast<char*>(s.c_str()));
     argv.push_back(nullptr);
 
+    // Compiled by the supervisor while this sandbox was being set up.
+    SeccompPrograms filters;
+    if (plan.seccomp.enabled) filters = read_seccomp(a.seccomp_fd);
     if (plan.namespaces) drop_capabilities();
     else if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("no_new_privs");
     std::vector<std::string> skipped;
     apply_landlock(plan.landlock, skipped);
-    if (plan.seccomp.enabled) apply_seccomp(plan.seccomp);
+    if (plan.seccomp.enabled) load_seccomp(filters);
     environ = envp.data();  // execvp searches the sandbox's PATH
     ::execvp(argv[0], argv.data());
     int err = errno;

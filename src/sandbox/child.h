@@ -22,6 +22,7 @@ struct ChildArgs {
   std::vector<SecretValue>* secrets = nullptr;
   int error_fd = -1;   // write end of the setup-error pipe (close-on-exec)
   int control_fd = -1; // socket used to hand the pty master to the supervisor
+  int seccomp_fd = -1; // the supervisor writes the compiled seccomp programs here
   bool pty = false;
   std::optional<struct termios> termios;
   std::optional<struct winsize> winsize;

@@ -369,34 +369,83 @@ Filter build(const SeccompPlan& plan) {
   return f;
 }
 
-}  // namespace
-
-void apply_seccomp(const SeccompPlan& plan) {
-  Filter f = build(plan);
-  std::vector<sock_filter> enosys;
-  if (plan.unknown_enosys) enosys = enosys_program();
-  int nnp = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
-  if (nnp != 1) throw Error("seccomp: no_new_privs is not set; it must be set before the filter is loaded");
-  // The small program first: the main filter may deny seccomp(2) itself.
-  if (!enosys.empty()) {
-    sock_fprog prog{static_cast<unsigned short>(enosys.size()), enosys.data()};
-    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
-      throw_errno("seccomp: loading the filter for unknown system call numbers");
-    }
-  }
-  check(seccomp_load(f.get()), "loading the filter");
-}
-
-std::size_t seccomp_program_size(const SeccompPlan& plan) {
-  Filter f = build(plan);
+std::vector<sock_filter> export_program(const Filter& f) {
   UniqueFd fd(::memfd_create("paddock-seccomp-bpf", MFD_CLOEXEC));
   if (!fd) throw_errno("seccomp: memfd_create");
   check(seccomp_export_bpf(f.get(), fd.get()), "exporting the filter");
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw_errno("seccomp: fstat");
-  std::size_t n = static_cast<std::size_t>(st.st_size) / sizeof(sock_filter);
-  if (plan.unknown_enosys) n += enosys_program().size();
-  return n;
+  std::vector<sock_filter> prog(static_cast<std::size_t>(st.st_size) / sizeof(sock_filter));
+  if (::pread(fd.get(), prog.data(), prog.size() * sizeof(sock_filter), 0) !=
+      static_cast<ssize_t>(prog.size() * sizeof(sock_filter))) {
+    throw_errno("seccomp: reading the exported filter");
+  }
+  return prog;
+}
+
+void load_program(const std::vector<sock_filter>& p, const char* what) {
+  if (p.empty()) return;
+  if (p.size() > BPF_MAXINSNS) throw Error(std::string("seccomp: ") + what + " is too long");
+  sock_fprog prog{static_cast<unsigned short>(p.size()), const_cast<sock_filter*>(p.data())};
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) throw_errno(std::string("seccomp: loading ") + what);
+}
+
+}  // namespace
+
+SeccompPrograms compile_seccomp(const SeccompPlan& plan) {
+  SeccompPrograms out;
+  if (plan.unknown_enosys) out.enosys = enosys_program();
+  out.main = export_program(build(plan));
+  return out;
+}
+
+void load_seccomp(const SeccompPrograms& programs) {
+  int nnp = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+  if (nnp != 1) throw Error("seccomp: no_new_privs is not set; it must be set before the filter is loaded");
+  // The small program first: the main filter may deny seccomp(2) itself.
+  load_program(programs.enosys, "the filter for unknown system call numbers");
+  load_program(programs.main, "the filter");
+}
+
+std::string serialize_seccomp(const SeccompPrograms& p) {
+  std::string out;
+  std::uint32_t counts[2] = {static_cast<std::uint32_t>(p.enosys.size()), static_cast<std::uint32_t>(p.main.size())};
+  out.append(reinterpret_cast<const char*>(counts), sizeof counts);
+  out.append(reinterpret_cast<const char*>(p.enosys.data()), p.enosys.size() * sizeof(sock_filter));
+  out.append(reinterpret_cast<const char*>(p.main.data()), p.main.size() * sizeof(sock_filter));
+  return out;
+}
+
+namespace {
+void read_exact(int fd, void* buf, std::size_t n) {
+  auto* p = static_cast<char*>(buf);
+  while (n > 0) {
+    ssize_t r = ::read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) throw Error("seccomp: the filter did not arrive from paddock");
+    p += r;
+    n -= static_cast<std::size_t>(r);
+  }
+}
+}  // namespace
+
+SeccompPrograms read_seccomp(int fd) {
+  std::uint32_t counts[2];
+  read_exact(fd, counts, sizeof counts);
+  if (counts[0] > BPF_MAXINSNS || counts[1] > BPF_MAXINSNS) throw Error("seccomp: malformed filter from paddock");
+  SeccompPrograms p;
+  p.enosys.resize(counts[0]);
+  p.main.resize(counts[1]);
+  read_exact(fd, p.enosys.data(), p.enosys.size() * sizeof(sock_filter));
+  read_exact(fd, p.main.data(), p.main.size() * sizeof(sock_filter));
+  return p;
+}
+
+void apply_seccomp(const SeccompPlan& plan) { load_seccomp(compile_seccomp(plan)); }
+
+std::size_t seccomp_program_size(const SeccompPlan& plan) {
+  SeccompPrograms p = compile_seccomp(plan);
+  return p.enosys.size() + p.main.size();
 }
 
 std::string describe_rule(const SeccompRule& rule) {

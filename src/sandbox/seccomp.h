@@ -1,8 +1,11 @@
 // The seccomp layer: compiles a SeccompPlan with libseccomp and loads it.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "sandbox/plan.h"
 
@@ -21,6 +24,20 @@ namespace paddock {
 // Rules for system calls that do not exist on this architecture are skipped; an unknown
 // name, a bad condition or any libseccomp failure throws Error.
 void apply_seccomp(const SeccompPlan& plan);
+
+// The same, split in two so the expensive half runs where it costs nothing: the supervisor
+// compiles while the sandbox is still building its root view, and the sandbox only loads.
+struct SeccompPrograms {
+  std::vector<sock_filter> enosys;  // unknown numbers -> ENOSYS (may be empty)
+  std::vector<sock_filter> main;    // the libseccomp-compiled rules
+};
+SeccompPrograms compile_seccomp(const SeccompPlan& plan);
+// Loads both with seccomp(2) directly (no libseccomp, no allocation). Requires no_new_privs.
+void load_seccomp(const SeccompPrograms& programs);
+// Wire format over a pipe: two u32 counts, then the instructions.
+std::string serialize_seccomp(const SeccompPrograms& programs);
+// Reads one serialized SeccompPrograms from fd (blocking). Throws Error on a short read.
+SeccompPrograms read_seccomp(int fd);
 
 // Compiles `plan` without loading it and returns the number of BPF instructions of both
 // programs (for tests, `paddock doctor` and benchmarks). Throws Error like apply_seccomp.

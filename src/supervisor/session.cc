@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "sandbox/child.h"
+#include "sandbox/seccomp.h"
 #include "supervisor/terminal.h"
 #include "util/error.h"
 #include "util/unique_fd.h"
@@ -142,7 +143,12 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) throw_errno("socketpair");
   UniqueFd ctl_parent(sp[0]), ctl_child(sp[1]);
 
+  int bpfpipe[2];
+  if (::pipe2(bpfpipe, O_CLOEXEC) != 0) throw_errno("pipe");
+  UniqueFd bpf_read(bpfpipe[0]), bpf_write(bpfpipe[1]);
+
   ChildArgs args;
+  args.seccomp_fd = bpf_read.get();
   args.plan = &plan;
   args.secrets = &secrets;
   args.error_fd = err_write.get();
@@ -171,7 +177,30 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   UniqueFd pid_fd(pidfd);
   err_write.reset();
   ctl_child.reset();
+  bpf_read.reset();
   for (auto& s : secrets) explicit_bzero(s.value.data(), s.value.size());
+
+  // Compile the seccomp filter now, in parallel with the sandbox building its root view.
+  if (plan.seccomp.enabled) {
+    std::string wire;
+    try {
+      wire = serialize_seccomp(compile_seccomp(plan.seccomp));
+    } catch (...) {
+      ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0);
+      siginfo_t si {};
+      ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pid_fd.get()), &si, WEXITED);
+      throw;
+    }
+    // A few KiB: fits the pipe buffer, so this never waits for the sandbox.
+    size_t off = 0;
+    while (off < wire.size()) {
+      ssize_t w = ::write(bpf_write.get(), wire.data() + off, wire.size() - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) break;  // the sandbox died; its error arrives on the error pipe
+      off += static_cast<size_t>(w);
+    }
+  }
+  bpf_write.reset();
 
   UniqueFd master;
   if (tty) master = recv_fd(ctl_parent.get());
