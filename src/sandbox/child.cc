@@ -74,9 +74,15 @@ void send_fd(int sock, int fd) {
       if (!slave) throw_errno("terminal: opening " + pty_slave);
       if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_errno("terminal: TIOCSCTTY");
       if (a.termios) ::tcsetattr(slave.get(), TCSANOW, &*a.termios);
+      // Only the descriptors that were the outer terminal get the inner one; a redirected
+      // stdout or stderr keeps going where the user sent it, byte for byte.
       for (int fd = 0; fd < 3; ++fd) {
-        if (::dup2(slave.get(), fd) < 0) throw_errno("terminal: dup2");
+        if (a.tty_fd[fd] && ::dup2(slave.get(), fd) < 0) throw_errno("terminal: dup2");
       }
+    }
+    if (!plan.namespaces) {
+      // Without a pid namespace nothing else ends the command when paddock dies.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     }
     if (::chdir(plan.cwd.c_str()) != 0) throw_errno("filesystem: entering the working directory " + plan.cwd);
     for (const auto& r : plan.rlimits) {

@@ -24,6 +24,7 @@ struct ChildArgs {
   int control_fd = -1; // socket used to hand the pty master to the supervisor
   int seccomp_fd = -1; // the supervisor writes the compiled seccomp programs here
   bool pty = false;
+  bool tty_fd[3] = {false, false, false};  // which of paddock's stdio are terminals (get the pty)
   std::optional<struct termios> termios;
   std::optional<struct winsize> winsize;
 };

@@ -134,7 +134,9 @@ std::vector<SecretValue> read_secrets(const Policy& p, const HostFacts& h) {
 
 SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secrets, const SessionOptions& opts) {
   SessionResult result;
-  const bool tty = ::isatty(STDIN_FILENO) == 1 && plan.namespaces;
+  // Interactive when stdin and stdout are a terminal: the sandbox then gets a terminal of its
+  // own (TIOCSTI and friends cannot reach the outer one) and paddock relays it.
+  const bool tty = ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1 && plan.namespaces;
 
   int errpipe[2];
   if (::pipe2(errpipe, O_CLOEXEC) != 0) throw_errno("pipe");
@@ -154,6 +156,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   args.error_fd = err_write.get();
   args.control_fd = ctl_child.get();
   args.pty = tty;
+  for (int fd = 0; fd < 3; ++fd) args.tty_fd[fd] = tty && ::isatty(fd) == 1;
   if (tty) {
     struct termios t {};
     if (::tcgetattr(STDIN_FILENO, &t) == 0) args.termios = t;
