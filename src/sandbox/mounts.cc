@@ -111,9 +111,20 @@ class RootBuilder {
   void attach(int tree, const std::string& target, bool dir, bool required) {
     UniqueFd at = mountpoint(target, dir);
     if (!at) {
-      if (required) fail("mount point " + target + " cannot be opened without following a symlink");
-      warnings_.push_back(target + " does not exist inside its parent grant; skipped");
-      return;
+      int err = errno;
+      if (err == ENOENT && !required) {
+        warnings_.push_back(target + " does not exist inside its parent grant; skipped");
+        return;
+      }
+      if (err == ENOENT) {
+        throw Error("filesystem: " + target + " does not exist, and it lies inside a folder bound from the host, "
+                    "where paddock creates nothing; create it first");
+      }
+      if (err == ELOOP || err == EXDEV) {
+        throw Error("filesystem: " + target + " is reached through a symlink inside a granted folder; "
+                    "paddock does not follow it (the sandbox could have placed it there)");
+      }
+      throw_errno("filesystem: opening mount point " + target, err);
     }
     if (sys::move_mount(tree, "", at.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
       fail("mounting " + target);

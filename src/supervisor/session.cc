@@ -194,14 +194,19 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
       ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pid_fd.get()), &si, WEXITED);
       throw;
     }
-    // A few KiB: fits the pipe buffer, so this never waits for the sandbox.
+    // A few KiB: fits the pipe buffer, so this never waits for the sandbox. If the sandbox
+    // already failed, EPIPE (not SIGPIPE) and its error arrives on the error pipe.
+    struct sigaction ignore {}, old {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore, &old);
     size_t off = 0;
     while (off < wire.size()) {
       ssize_t w = ::write(bpf_write.get(), wire.data() + off, wire.size() - off);
       if (w < 0 && errno == EINTR) continue;
-      if (w < 0) break;  // the sandbox died; its error arrives on the error pipe
+      if (w < 0) break;
       off += static_cast<size_t>(w);
     }
+    ::sigaction(SIGPIPE, &old, nullptr);
   }
   bpf_write.reset();
 
