@@ -110,6 +110,7 @@ HostPattern parse_host_pattern(std::string_view text) {
 
   if (!ports.empty()) parse_ports(p, ports, text);
 
+  const bool bracketed = text.front() == '[';
   auto slash = host.find('/');
   if (slash != std::string_view::npos) {
     std::string_view prefix = host.substr(slash + 1);
@@ -137,6 +138,7 @@ HostPattern parse_host_pattern(std::string_view text) {
     p.host = addr_text(p);
     return p;
   }
+  if (bracketed) throw ValueError("\"" + whole + "\": brackets are only for IPv6 addresses");
   std::string name = lower(host);
   if (!name.empty() && name.back() == '.') name.pop_back();
   if (name.rfind("*.", 0) == 0) {

@@ -128,8 +128,21 @@ class Parser {
   [[noreturn]] void fail(const toml::node& n, const std::string& msg) const { throw Error(at(n), msg); }
   [[noreturn]] void fail_at(const Origin& o, const std::string& msg) const { throw Error(o, msg); }
 
+  // toml++ iterates keys alphabetically; reports and merges follow the file's order instead.
+  static std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
+    std::vector<std::pair<const toml::key*, const toml::node*>> out;
+    for (auto&& [k, v] : t) out.emplace_back(&k, &v);
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      const auto& pa = a.first->source().begin;
+      const auto& pb = b.first->source().begin;
+      return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+    });
+    return out;
+  }
+
   void check_keys(const toml::table& t, std::string_view where, std::initializer_list<std::string_view> allowed) const {
-    for (auto&& [k, v] : t) {
+    for (auto [kp, vp] : in_file_order(t)) {
+      const toml::key& k = *kp;
       std::string_view key = k.str();
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       std::string msg = "unknown key \"" + std::string(key) + "\"";
@@ -190,7 +203,7 @@ class Parser {
     try {
       s = vars_.expand(raw, profile_dir_);
     } catch (const ValueError& e) {
-      fail_at(o, e.what());
+      fail_at(o, std::string(name) + ": " + e.what());
     }
     if (s.empty()) fail_at(o, std::string(name) + ": empty path");
     if (s.find('\0') != std::string::npos) fail_at(o, std::string(name) + ": path contains a NUL byte");
@@ -285,7 +298,9 @@ class Parser {
       }
     }
     if (const auto* n = t.get("set")) {
-      for (auto&& [k, v] : table_of(*n, "env.set")) {
+      for (auto [kp, vp] : in_file_order(table_of(*n, "env.set"))) {
+        const toml::key& k = *kp;
+        const toml::node& v = *vp;
         std::string name(k.str());
         if (!valid_env_name(name, false)) fail_at(at(k.source()), "env.set: \"" + name + "\" is not a variable name");
         std::string value = string_of(v, "env.set." + name);
@@ -296,7 +311,9 @@ class Parser {
   }
 
   void secrets(const toml::table& t, Policy& p) const {
-    for (auto&& [k, v] : t) {
+    for (auto [kp, vp] : in_file_order(t)) {
+      const toml::key& k = *kp;
+      const toml::node& v = *vp;
       std::string name(k.str());
       Origin o = at(k.source());
       if (!valid_env_name(name, false)) fail_at(o, "secret name \"" + name + "\" must be letters, digits and '_'");
@@ -336,6 +353,7 @@ class Parser {
 
   std::uint64_t size_value(const toml::node& n, std::string_view name) const {
     if (n.is_integer()) return static_cast<std::uint64_t>(int_of(n, name, 1, INT64_MAX));
+    if (!n.is_string()) fail(n, std::string(name) + " must be a size such as \"512M\" or a byte count, not " + type_name(n));
     std::uint64_t v = parse_value(n, name, [](const std::string& s) { return parse_size(s); });
     if (v == 0) fail(n, std::string(name) + " must be greater than 0");
     return v;
@@ -565,6 +583,12 @@ void finalize_policy(Policy& p) {
   std::erase_if(p.read, [&](const PathGrant& r) {
     return std::any_of(p.write.begin(), p.write.end(), [&](const PathGrant& w) { return w.path == r.path; });
   });
+  // A folder granted from the host and also listed as tmpfs: the explicit grant wins (the
+  // working folder being /tmp must not turn into an empty tmpfs).
+  std::erase_if(p.tmpfs, [&](const PathGrant& t) {
+    auto same = [&](const PathGrant& g) { return g.path == t.path; };
+    return std::any_of(p.read.begin(), p.read.end(), same) || std::any_of(p.write.begin(), p.write.end(), same);
+  });
   // deny always wins: a grant at or beneath a deny path is dropped (a grant *above* a deny
   // stays; the deny path is masked inside it by the sandbox).
   auto drop_denied = [&](std::vector<PathGrant>& grants) {
@@ -581,6 +605,10 @@ void finalize_policy(Policy& p) {
   drop_denied(p.read);
   drop_denied(p.write);
   drop_denied(p.tmpfs);
+  for (auto& t : p.tools) {
+    drop_denied(t.read);
+    drop_denied(t.write);
+  }
   // Tool grants name secrets that must be declared.
   for (const auto& t : p.tools) {
     for (const auto& s : t.secrets) {

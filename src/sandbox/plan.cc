@@ -116,8 +116,13 @@ void plan_mounts(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
   std::vector<PathGrant> denies = p.deny;
   std::sort(denies.begin(), denies.end(), [](const PathGrant& a, const PathGrant& b2) { return a.path < b2.path; });
   for (const auto& dn : denies) {
-    bool inside_grant = std::any_of(grants.begin(), grants.end(), [&](const Grant& g) { return g.kind != Grant::Kind::Tmpfs && path_within(dn.path, g.g.path); });
-    if (!inside_grant) continue;  // not visible in the sandbox at all (or inside a fresh tmpfs)
+    // The innermost grant containing the path decides (the last one in mount order when
+    // several have the same path): only a host bind shows what lies below.
+    const Grant* innermost = nullptr;
+    for (const auto& g : grants) {
+      if (path_within(dn.path, g.g.path) && (innermost == nullptr || g.g.path.size() >= innermost->g.path.size())) innermost = &g;
+    }
+    if (innermost == nullptr || innermost->kind == Grant::Kind::Tmpfs) continue;  // not visible in the sandbox at all (or inside a fresh tmpfs)
     PathInfo info = h.info(dn.path);
     switch (info.type) {
       case PathInfo::Type::Missing: break;  // nothing to hide
@@ -201,7 +206,12 @@ void plan_seccomp(const Policy& p, SandboxPlan& plan) {
 
 void plan_env(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
   std::set<std::string> seen;
+  std::set<std::string> secret_sources;
+  for (const auto& s : p.secrets) {
+    if (s.source == Secret::Source::Env) secret_sources.insert(s.from);
+  }
   for (const auto& [name, value] : h.env) {
+    if (secret_sources.count(name) != 0) continue;
     for (const auto& pass : p.env_pass) {
       if (env_name_matches(pass.name, name)) {
         plan.env.push_back({name, value, false, "pass", pass.origin});
@@ -285,7 +295,22 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
     auto in = [&](const std::vector<PathGrant>& v) {
       return std::any_of(v.begin(), v.end(), [&](const PathGrant& g) { return path_within(path, g.path); });
     };
-    return (in(p.read) || in(p.write) || in(p.tmpfs)) && !in(p.deny);
+    if (in(p.deny)) return false;
+    std::string best;
+    bool best_tmpfs = false;
+    auto consider = [&](const std::vector<PathGrant>& v, bool tmpfs) {
+      for (const auto& g : v) {
+        if (path_within(path, g.path) && (best.empty() || g.path.size() >= best.size())) {
+          best = g.path;
+          best_tmpfs = tmpfs;
+        }
+      }
+    };
+    consider(p.read, false);
+    consider(p.write, false);
+    consider(p.tmpfs, true);
+    if (best.empty()) return false;
+    return !best_tmpfs || path == best;
   };
   if (!plan.namespaces || visible(h.cwd)) {
     plan.cwd = h.cwd;

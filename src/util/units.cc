@@ -81,6 +81,7 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
   size_t pos = 0;
   long double total_ms = 0;
   bool any = false;
+  long double last_mult = 1e18L;  // units must strictly decrease: "1h30m", not "30s1h" or "1m1m"
   while (pos < text.size()) {
     long double v = 0;
     if (!take_number(text, pos, v)) {
@@ -97,6 +98,10 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
     else if (unit == "d") mult = 86'400'000;
     else if (unit.empty()) throw ValueError("duration " + quoted(text) + " needs a unit (ms, s, m, h or d)");
     else throw ValueError("invalid duration unit \"" + std::string(unit) + "\" in " + quoted(text) + " (use ms, s, m, h or d)");
+    if (mult >= last_mult) {
+      throw ValueError("invalid duration " + quoted(text) + " (units must go from largest to smallest, each once, as in \"1h30m\")");
+    }
+    last_mult = mult;
     total_ms += v * mult;
     any = true;
     if (total_ms > 1e15L) throw ValueError("duration " + quoted(text) + " is too large");

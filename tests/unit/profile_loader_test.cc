@@ -722,3 +722,33 @@ TEST(ShippedProfiles, DefaultIsWhatTheDesignSays) {
 
 }  // namespace
 }  // namespace paddock
+
+namespace paddock {
+namespace {
+
+TEST(MergeLayer, DenyWinsOverToolGrantsToo) {
+  Origin o{"p.toml", 1, 1};
+  Policy p;
+  p.deny = {{"/home/u/.ssh", o}};
+  ToolDecl t;
+  t.name = "reader";
+  t.read = {{"/home/u/.ssh", o}, {"/home/u/.ssh/id_rsa", o}, {"/home/u/src", o}};
+  t.write = {{"/home/u/.ssh/known_hosts", o}, {"/home/u/out", o}};
+  p.tools.push_back(t);
+  finalize_policy(p);
+  EXPECT_THAT(paths_of(p.tools[0].read), ElementsAre("/home/u/src"));
+  EXPECT_THAT(paths_of(p.tools[0].write), ElementsAre("/home/u/out"));
+}
+
+TEST(MergeLayer, AnExplicitGrantBeatsATmpfsOfTheSamePath) {
+  Origin o{"p.toml", 1, 1};
+  Policy p;
+  p.write = {{"/tmp", o}};          // e.g. the working folder is /tmp
+  p.tmpfs = {{"/tmp", o}, {"/var/tmp", o}};
+  finalize_policy(p);
+  EXPECT_THAT(paths_of(p.write), ElementsAre("/tmp"));
+  EXPECT_THAT(paths_of(p.tmpfs), ElementsAre("/var/tmp"));
+}
+
+}  // namespace
+}  // namespace paddock

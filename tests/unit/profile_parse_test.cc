@@ -102,13 +102,13 @@ TEST(ProfileParse, FullFixture) {
 
   ASSERT_EQ(p.env_pass.size(), 4u);
   EXPECT_EQ(p.env_pass[3].name, "LC_*");
-  // A TOML table has no order; toml++ hands keys over sorted.
+  // Keys keep the order they have in the file (toml++ itself hands them over sorted).
   ASSERT_EQ(p.env_set.size(), 2u);
-  EXPECT_EQ(p.env_set[0].name, "GREETING");
-  EXPECT_EQ(p.env_set[0].value, "hello \"world\"\n");
-  EXPECT_EQ(p.env_set[1].name, "PYTHONUNBUFFERED");
-  EXPECT_EQ(p.env_set[1].value, "1");
-  EXPECT_EQ(p.env_set[1].origin, (Origin{file, 18, 10}));
+  EXPECT_EQ(p.env_set[0].name, "PYTHONUNBUFFERED");
+  EXPECT_EQ(p.env_set[0].value, "1");
+  EXPECT_EQ(p.env_set[0].origin, (Origin{file, 18, 10}));
+  EXPECT_EQ(p.env_set[1].name, "GREETING");
+  EXPECT_EQ(p.env_set[1].value, "hello \"world\"\n");
 
   ASSERT_EQ(p.secrets.size(), 2u);
   EXPECT_EQ(p.secrets[0].name, "GITHUB_TOKEN");
@@ -261,9 +261,9 @@ TEST(ProfileParse, DenyDropsUnsetHostVariables) {
 
 TEST(ProfileParse, UnsetHostVariableOutsideDenyIsAnError) {
   EXPECT_EQ(parse_error("[filesystem]\nread = [\"${SSH_AUTH_SOCK}\"]\n"),
-            "p.toml:2:9: ${SSH_AUTH_SOCK} is not set in paddock's environment");
+            "p.toml:2:9: filesystem.read: ${SSH_AUTH_SOCK} is not set in paddock's environment");
   // Other errors in a deny entry are still errors.
-  EXPECT_EQ(parse_error("[filesystem]\ndeny = [\"${NOPE}\"]\n"), "p.toml:2:9: unknown variable ${NOPE}" + kKnownVars);
+  EXPECT_EQ(parse_error("[filesystem]\ndeny = [\"${NOPE}\"]\n"), "p.toml:2:9: filesystem.deny: unknown variable ${NOPE}" + kKnownVars);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,7 +349,7 @@ TEST(ProfileErrors, OtherWrongTypes) {
   EXPECT_EQ(parse_error("[limits]\npids = \"512\"\n"), "p.toml:2:8: limits.pids must be an integer, not a string");
   EXPECT_EQ(parse_error("[limits]\npids = 1.0\n"), "p.toml:2:8: limits.pids must be an integer, not a float");
   EXPECT_EQ(parse_error("[limits]\ncpu = \"2\"\n"), "p.toml:2:7: limits.cpu must be a number of cores, not a string");
-  EXPECT_EQ(parse_error("[limits]\nmemory = 1.5\n"), "p.toml:2:10: limits.memory must be a string, not a float");
+  EXPECT_EQ(parse_error("[limits]\nmemory = 1.5\n"), "p.toml:2:10: limits.memory must be a size such as \"512M\" or a byte count, not a float");
   EXPECT_EQ(parse_error("[env]\nset = [\"A=1\"]\n"), "p.toml:2:7: env.set must be a table, not an array");
   EXPECT_EQ(parse_error("[secrets]\nTOKEN = \"x\"\n"), "p.toml:2:9: secrets.TOKEN must be a table, not a string");
   EXPECT_EQ(parse_error("tool = 5\n"), "p.toml:1:8: tool must be an array of tables ([[tool]])");
@@ -442,9 +442,9 @@ TEST(ProfileErrors, TmpfsRoot) {
 
 TEST(ProfileErrors, UnknownVariable) {
   EXPECT_EQ(parse_error("[filesystem]\nwrite = [\"${HOEM}/x\"]\n"),
-            "p.toml:2:10: unknown variable ${HOEM}" + kKnownVars);
+            "p.toml:2:10: filesystem.write: unknown variable ${HOEM}" + kKnownVars);
   EXPECT_EQ(parse_error("[filesystem]\nwrite = [\"${HOME/x\"]\n"),
-            "p.toml:2:10: unterminated \"${\" in \"${HOME/x\"");
+            "p.toml:2:10: filesystem.write: unterminated \"${\" in \"${HOME/x\"");
 }
 
 TEST(ProfileErrors, TomlSyntax) {
@@ -557,6 +557,23 @@ TEST(ProfileErrors, EveryErrorIsOneLineWithPosition) {
     EXPECT_THAT(e, StartsWith("p.toml:")) << text;
     EXPECT_EQ(e.find('\n'), std::string::npos) << e;
   }
+}
+
+}  // namespace
+}  // namespace paddock
+
+namespace paddock {
+namespace {
+
+TEST(ProfileErrors, FirstUnknownKeyInFileOrderIsReported) {
+  // toml++ sorts keys; the error must still point at the first mistake in the file.
+  EXPECT_EQ(parse_error("[filesystem]\nzzz = []\naaa = []\n"),
+            "p.toml:2:1: unknown key \"zzz\" in [filesystem] (expected read, write, deny or tmpfs)");
+}
+
+TEST(ProfileErrors, BracketsOnlyForIpv6) {
+  EXPECT_THAT(parse_error("[network]\nallow = [\"[example.com]:443\"]\n"),
+              HasSubstr("brackets are only for IPv6 addresses"));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "config.h"  // PADDOCK_SOURCE_PROFILES, for runs of the binary outside meson test
 #include "policy/variables.h"
 #include "util/error.h"
 
@@ -104,13 +105,14 @@ inline std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// Root of the source tree (for the shipped profiles), from the test's environment.
+// Root of the source tree (for the shipped profiles): from the test's environment (meson test
+// sets it), else the tree this binary was configured from.
 inline std::string source_root() {
   if (const char* r = std::getenv("PADDOCK_SOURCE_ROOT"); r != nullptr && r[0] != '\0') return r;
   if (const char* d = std::getenv("PADDOCK_TEST_DATA"); d != nullptr && d[0] != '\0') {
     return std::filesystem::path(d).parent_path().parent_path().parent_path().string();
   }
-  return {};
+  return std::filesystem::path(PADDOCK_SOURCE_PROFILES).parent_path().string();
 }
 
 inline std::string test_data_dir() {

@@ -263,3 +263,16 @@ TEST(FormatRate, RoundTrip) {
 
 }  // namespace
 }  // namespace paddock
+
+namespace paddock {
+namespace {
+
+TEST(ParseDuration, UnitsGoFromLargestToSmallestOnce) {
+  EXPECT_EQ(parse_duration("1h30m"), std::chrono::minutes(90));
+  EXPECT_THROW(parse_duration("30s1h"), ValueError);
+  EXPECT_THROW(parse_duration("1m1m"), ValueError);
+  EXPECT_THROW(parse_duration("5ms2s"), ValueError);
+}
+
+}  // namespace
+}  // namespace paddock
