@@ -78,7 +78,7 @@ void plan_mounts(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
         break;
       case PathInfo::Type::Symlink:
         if (covered_by_earlier(i)) {
-          plan.warnings.push_back("grant " + path + " is a symlink inside another grant; it is visible there as a symlink");
+          plan.warnings.push_back("grant " + path + " is a symlink inside another grant; it is not recreated");
         } else {
           // Recreated as the same symlink: what it points to is reachable only if granted too.
           plan.mounts.push_back({MountOp::Kind::Symlink, info.symlink_target, path, gr.g.origin,
@@ -154,23 +154,30 @@ void plan_landlock(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
   if (ll.abi >= 6) ll.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
   // With the mount view in place, listing "/" reveals only what was granted.
   if (plan.namespaces) ll.rules.push_back({"/", LANDLOCK_ACCESS_FS_READ_DIR, builtin("root view")});
+  // A symlink grant gets no rule: opening it would put the rule on whatever it points to.
+  auto skip = [&](const std::string& path) {
+    auto t = h.info(path).type;
+    return t == PathInfo::Type::Missing || t == PathInfo::Type::Symlink;
+  };
   for (const auto& g : p.read) {
-    if (h.info(g.path).type == PathInfo::Type::Missing) continue;
+    if (skip(g.path)) continue;
     ll.rules.push_back({g.path, is_dir(h, g.path) ? kReadDir : kReadFile, g.origin});
   }
   for (const auto& g : p.write) {
-    if (h.info(g.path).type == PathInfo::Type::Missing) continue;
+    if (skip(g.path)) continue;
     ll.rules.push_back({g.path, is_dir(h, g.path) ? all : file_all, g.origin});
   }
   for (const auto& g : p.tmpfs) ll.rules.push_back({g.path, all, g.origin});
+  // Every command needs /proc and the harmless devices, with or without a private root
+  // (without one, /proc is the host's: that is part of what "degraded" means).
+  Origin b = builtin("/proc");
+  ll.rules.push_back({"/proc", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_WRITE_FILE, b});
+  Origin d = builtin("/dev");
+  const std::uint64_t dev_rw = (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | kIoctlDev) & all;
+  for (const char* dev : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}) {
+    ll.rules.push_back({dev, dev_rw, d});
+  }
   if (plan.namespaces) {
-    Origin b = builtin("/proc");
-    ll.rules.push_back({"/proc", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_WRITE_FILE, b});
-    Origin d = builtin("/dev");
-    const std::uint64_t dev_rw = (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | kIoctlDev) & all;
-    for (const char* dev : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}) {
-      ll.rules.push_back({dev, dev_rw, d});
-    }
     ll.rules.push_back({"/dev/pts", dev_rw | LANDLOCK_ACCESS_FS_READ_DIR, d});
     ll.rules.push_back({"/dev/shm", all, d});
     ll.rules.push_back({"/dev", LANDLOCK_ACCESS_FS_READ_DIR, d});
@@ -315,7 +322,7 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
   if (!plan.namespaces || visible(h.cwd)) {
     plan.cwd = h.cwd;
   } else {
-    plan.warnings.push_back("the working directory " + h.cwd + " is not granted; the command starts in /");
+    plan.warnings.push_back("the working directory " + h.cwd + " is not visible in the sandbox (not granted, denied, or inside a fresh tmpfs); the command starts in /");
   }
   return plan;
 }
