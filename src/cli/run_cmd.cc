@@ -113,7 +113,7 @@ int run_command(const RunOptions& o) {
   std::string session_id = AuditWriter::new_session_id();
   AuditWriter audit(session_id, o.audit.empty() ? AuditWriter::default_path(session_id) : o.audit);
   auto started = std::chrono::steady_clock::now();
-  SessionOptions sopts{o.verbosity < 0, o.verbosity > 0};
+  SessionOptions sopts{o.verbosity < 0, o.verbosity > 0, &audit, policy.limits.max_denials};
   auto say = [&](const std::string& what, const std::string& text) {
     if (o.verbosity >= 0) std::fprintf(stderr, "paddock: %s: %s\n", what.c_str(), text.c_str());
   };
@@ -141,6 +141,15 @@ int run_command(const RunOptions& o) {
   audit.write(session_exit_event(r, plan, std::chrono::steady_clock::now() - started, ru, audit));
   audit.sync();
   if (r.setup_failed) throw Error("cannot start the sandbox: " + r.setup_error);
+  if (r.denials_exceeded) {
+    say("killed", "limits.max_denials = " + std::to_string(policy.limits.max_denials->value) + " (" +
+                      policy.limits.max_denials->origin.short_str() + ") reached; the session was ended");
+  }
+  if (audit.denial_count() > 0 && o.verbosity >= 0) {
+    std::string per;
+    for (const auto& [layer, n] : audit.denials()) per += (per.empty() ? "" : ", ") + layer + " " + std::to_string(n);
+    say("denials", std::to_string(audit.denial_count()) + " (" + per + "); see: paddock log --denials " + session_id);
+  }
   if (r.timed_out) {
     say("timeout", "wall-clock limit " + format_duration(plan.wall->value) + " (" + plan.wall->origin.short_str() +
                        ") reached; the sandbox was killed");

@@ -44,8 +44,8 @@ void write_id_maps(std::uint32_t uid, std::uint32_t gid) {
   write_file("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1\n");
 }
 
-void send_fd(int sock, int fd) {
-  char byte = 'm';
+void send_fd(int sock, int fd, char tag) {
+  char byte = tag;
   struct iovec iov {&byte, 1};
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg {};
@@ -114,7 +114,15 @@ void send_fd(int sock, int fd) {
     else if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("no_new_privs");
     std::vector<std::string> skipped;
     apply_landlock(plan.landlock, skipped);
-    if (plan.seccomp.enabled) load_seccomp(filters);
+    if (plan.seccomp.enabled) {
+      int listener = -1;
+      load_seccomp(filters, plan.seccomp.notify, &listener);
+      if (listener >= 0) {
+        // From here on every refused call waits for the supervisor's answer.
+        send_fd(a.control_fd, listener, 'n');
+        ::close(listener);
+      }
+    }
     environ = envp.data();  // execvp searches the sandbox's PATH
     ::execvp(argv[0], argv.data());
     int err = errno;
@@ -204,12 +212,12 @@ void sandbox_init_main(const ChildArgs& a) {
       if (::ptsname_r(master.get(), name, sizeof name) != 0) throw_errno("terminal: ptsname");
       slave = name;
       if (a.winsize) ::ioctl(master.get(), TIOCSWINSZ, &*a.winsize);
-      send_fd(a.control_fd, master.get());
+      send_fd(a.control_fd, master.get(), 'm');
     }
-    ::close(a.control_fd);
     pid_t command = ::fork();
     if (command < 0) throw_errno("init: fork");
     if (command == 0) exec_command(a, slave);
+    ::close(a.control_fd);
     // Secrets now live only in the command (until its exec) and in /run/secrets.
     for (auto& s : *a.secrets) explicit_bzero(s.value.data(), s.value.size());
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -1,6 +1,7 @@
 #include "sandbox/host_facts.h"
 
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -56,6 +57,10 @@ HostFacts gather_host_facts(const Policy& p, bool probe_userns) {
   h.landlock_abi = landlock_abi_version();
   if (h.landlock_abi == 0) {
     h.landlock_detail = errno == EOPNOTSUPP ? "Landlock is disabled in this kernel's LSM list" : "kernel without Landlock";
+  }
+  {
+    unsigned int action = SECCOMP_RET_USER_NOTIF;
+    h.seccomp_notify = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
   }
   if (probe_userns) {
     KernelFeatures f;

@@ -287,6 +287,14 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
   }
   plan_landlock(p, h, plan);
   plan_seccomp(p, plan);
+  if (h.seccomp_notify) {
+    plan.seccomp.notify = true;
+  } else if (p.allows_best_effort("seccomp-notify")) {
+    plan.degradations.push_back("seccomp-notify: unavailable; denied system calls are refused but not recorded");
+  } else {
+    throw Error("seccomp: user notification is unavailable on this kernel, so denied system calls could not be "
+                "recorded; refusing to run. A profile may set sandbox.best_effort = [\"seccomp-notify\"]");
+  }
   plan_env(p, h, plan);
 
   plan.rlimits.push_back({RLIMIT_CORE, 0, 0, "core", builtin("no core dumps")});

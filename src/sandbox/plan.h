@@ -27,7 +27,7 @@ struct HostFacts {
   std::map<std::string, std::string> env;  // the supervisor's environment
   int landlock_abi = 0;
   bool userns = true;
-  bool seccomp_notify = false;
+  bool seccomp_notify = true;
   std::string userns_detail, landlock_detail;
   // lstat-like answers for absolute host paths; the plan asks only about paths in the policy
   // and their parents.
@@ -98,6 +98,10 @@ struct SeccompPlan {
   std::vector<SeccompRule> rules;
   bool unknown_enosys = true;         // syscall numbers libseccomp does not know -> ENOSYS
   bool kill_foreign_arch = true;      // x32, i386 int 0x80
+  // Denials go to paddock's supervisor (seccomp user notification), which records them and
+  // answers with the rule's errno; kills are recorded and the process is SIGKILLed. ENOSYS
+  // answers (libc fallbacks: clone3, io_uring...) stay silent in the kernel.
+  bool notify = false;
   std::vector<SyscallRule> removed;   // syscalls.allow entries that removed baseline rules
 };
 

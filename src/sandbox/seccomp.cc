@@ -27,6 +27,13 @@
 #include "util/unique_fd.h"
 
 namespace paddock {
+
+std::string errno_name(int err) {
+  if (err == 0) return "0 (success)";
+  if (const char* n = ::strerrorname_np(err); n != nullptr) return n;
+  return "errno " + std::to_string(err);
+}
+
 namespace {
 
 using Cond = SeccompRule::Cond;
@@ -63,11 +70,6 @@ std::string cond_str(const Cond& c) {
   return a + " ?";
 }
 
-std::string errno_name(int err) {
-  if (err == 0) return "0 (success)";
-  if (const char* n = ::strerrorname_np(err); n != nullptr) return n;
-  return "errno " + std::to_string(err);
-}
 
 std::string action_str(const SeccompRule& r) {
   return r.action == SeccompRule::Action::Kill ? "KILL" : errno_name(r.err);
@@ -255,7 +257,7 @@ std::vector<std::uint32_t> foreign_arches() {
 }
 
 // An empty filter (default allow) for the native architecture.
-Filter new_filter() {
+Filter new_filter(bool notify) {
   Filter f(seccomp_init(SCMP_ACT_ALLOW));
   if (!f) throw Error("seccomp: cannot create a filter (seccomp_init failed)");
   // The caller sets no_new_privs itself (apply_seccomp checks it).
@@ -267,11 +269,13 @@ Filter new_filter() {
   // Any architecture not in the filter takes this action: i386 through int $0x80 on x86_64,
   // and x32 too, because whenever x86_64 is in a filter without x32 libseccomp emits
   // "nr >= 0x40000000 && nr != -1 -> bad-arch action" right after the arch check.
-  set_attr(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS, "SCMP_FLTATR_ACT_BADARCH");
+  set_attr(f, SCMP_FLTATR_ACT_BADARCH, notify ? SCMP_ACT_NOTIFY : SCMP_ACT_KILL_PROCESS, "SCMP_FLTATR_ACT_BADARCH");
   return f;
 }
 
-std::uint32_t action_of(const SeccompRule& r) {
+std::uint32_t action_of(const SeccompRule& r, bool notify) {
+  // ENOSYS answers are compatibility fallbacks, not refusals worth a round trip.
+  if (notify && (r.action == SeccompRule::Action::Kill || r.err != ENOSYS)) return SCMP_ACT_NOTIFY;
   if (r.action == SeccompRule::Action::Kill) return SCMP_ACT_KILL_PROCESS;
   if (r.err < 0 || r.err > 4095) {
     throw Error("seccomp: errno " + std::to_string(r.err) + " out of range (0-4095) in rule " + rule_head(r));
@@ -288,7 +292,7 @@ void add_rules(const Filter& f, const SeccompPlan& plan, bool native) {
     if (nr == __NR_SCMP_ERROR) throw Error("seccomp: unknown system call \"" + r.syscall + "\"");
     // Not a system call of the native ABI (umount, vm86 on x86_64): nothing to filter there.
     if (native && nr < 0) continue;
-    std::uint32_t action = action_of(r);
+    std::uint32_t action = action_of(r, plan.notify);
     for (const auto& conds : expand_conds(r)) {
       int rc = seccomp_rule_add_array(f.get(), action, nr, static_cast<unsigned>(conds.size()),
                                       conds.empty() ? nullptr : conds.data());
@@ -354,7 +358,7 @@ std::vector<sock_filter> enosys_program() {
 }
 
 Filter build(const SeccompPlan& plan) {
-  Filter f = new_filter();
+  Filter f = new_filter(plan.notify && plan.kill_foreign_arch);
   bool native_only = true;
   if (!plan.kill_foreign_arch) {
     // Not killed: the compatible ABIs (i386 and x32 on x86_64) get the same rules, which
@@ -383,11 +387,13 @@ std::vector<sock_filter> export_program(const Filter& f) {
   return prog;
 }
 
-void load_program(const std::vector<sock_filter>& p, const char* what) {
-  if (p.empty()) return;
+int load_program(const std::vector<sock_filter>& p, const char* what, unsigned flags = 0) {
+  if (p.empty()) return 0;
   if (p.size() > BPF_MAXINSNS) throw Error(std::string("seccomp: ") + what + " is too long");
   sock_fprog prog{static_cast<unsigned short>(p.size()), const_cast<sock_filter*>(p.data())};
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) throw_errno(std::string("seccomp: loading ") + what);
+  long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc < 0) throw_errno(std::string("seccomp: loading ") + what);
+  return static_cast<int>(rc);
 }
 
 }  // namespace
@@ -399,12 +405,43 @@ SeccompPrograms compile_seccomp(const SeccompPlan& plan) {
   return out;
 }
 
-void load_seccomp(const SeccompPrograms& programs) {
+void load_seccomp(const SeccompPrograms& programs, bool listener, int* listener_fd) {
   int nnp = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
   if (nnp != 1) throw Error("seccomp: no_new_privs is not set; it must be set before the filter is loaded");
   // The small program first: the main filter may deny seccomp(2) itself.
   load_program(programs.enosys, "the filter for unknown system call numbers");
-  load_program(programs.main, "the filter");
+  int fd = load_program(programs.main, "the filter", listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
+  if (listener_fd != nullptr) *listener_fd = listener ? fd : -1;
+}
+
+bool seccomp_rule_matches(const SeccompRule& rule, const std::uint64_t args[6]) {
+  for (const auto& c : rule.conds) {
+    if (c.arg >= kArgs) return false;
+    std::uint64_t v = args[c.arg];
+    bool ok = false;
+    switch (c.op) {
+      case Op::Eq: ok = v == c.a; break;
+      case Op::Ne: ok = v != c.a; break;
+      case Op::Gt: ok = v > c.a; break;
+      case Op::Ge: ok = v >= c.a; break;
+      case Op::Lt: ok = v < c.a; break;
+      case Op::MaskedEq: ok = (v & c.a) == c.b; break;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+int seccomp_syscall_number(const std::string& name) {
+  return seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, name.c_str());
+}
+
+std::string seccomp_syscall_name(int nr) {
+  char* n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+  if (n == nullptr) return "";
+  std::string out(n);
+  std::free(n);
+  return out;
 }
 
 std::string serialize_seccomp(const SeccompPrograms& p) {

@@ -4,6 +4,7 @@
 #include <linux/filter.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,18 @@ struct SeccompPrograms {
   std::vector<sock_filter> main;    // the libseccomp-compiled rules
 };
 SeccompPrograms compile_seccomp(const SeccompPlan& plan);
-// Loads both with seccomp(2) directly (no libseccomp, no allocation). Requires no_new_privs.
-void load_seccomp(const SeccompPrograms& programs);
+// Loads both with seccomp(2) directly (no libseccomp). Requires no_new_privs. With
+// `listener`, the main filter is loaded with a user-notification listener, returned here.
+void load_seccomp(const SeccompPrograms& programs, bool listener = false, int* listener_fd = nullptr);
+
+// Whether a rule's conditions hold for these six arguments (the supervisor uses it to find
+// which rule a notification came from).
+bool seccomp_rule_matches(const SeccompRule& rule, const std::uint64_t args[6]);
+// The native number of a rule's system call (negative when the native ABI lacks it).
+int seccomp_syscall_number(const std::string& name);
+// The native name for a number ("" when unknown).
+std::string seccomp_syscall_name(int nr);
+std::string errno_name(int err);
 // Wire format over a pipe: two u32 counts, then the instructions.
 std::string serialize_seccomp(const SeccompPrograms& programs);
 // Reads one serialized SeccompPrograms from fd (blocking). Throws Error on a short read.

@@ -23,6 +23,8 @@
 
 #include "sandbox/child.h"
 #include "sandbox/seccomp.h"
+#include "audit/writer.h"
+#include "supervisor/syscall_notify.h"
 #include "supervisor/terminal.h"
 #include "util/error.h"
 #include "util/unique_fd.h"
@@ -32,8 +34,10 @@ namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-UniqueFd recv_fd(int sock) {
-  char byte;
+// One descriptor passed over the control socket, tagged with a byte ('m': the pty master,
+// 'n': the seccomp listener). An invalid fd at end of stream.
+UniqueFd recv_fd(int sock, char* tag) {
+  char byte = 0;
   struct iovec iov {&byte, 1};
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg {};
@@ -46,6 +50,7 @@ UniqueFd recv_fd(int sock) {
     n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   if (n <= 0) return UniqueFd();
+  *tag = byte;
   struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
   if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return UniqueFd();
   int fd;
@@ -101,6 +106,20 @@ void epoll_mod(int ep, int fd, std::uint32_t events) {
   ev.events = events;
   ev.data.fd = fd;
   ::epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+}
+
+// Denials of every layer count toward limits.max_denials; the audit writer counts them.
+std::uint64_t denial_total(const SessionOptions& o) { return o.audit != nullptr ? o.audit->denial_count() : 0; }
+
+void record_limit_kill(const SessionOptions& o, const std::string& limit, const std::string& reason) {
+  if (o.audit == nullptr) return;
+  AuditEvent e;
+  e.layer = "limit";
+  e.action = "kill";
+  e.subject = limit;
+  e.reason = reason + "; the session was ended";
+  e.extra = {{"limit", limit}};
+  o.audit->write(e);
 }
 
 }  // namespace
@@ -210,8 +229,15 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   }
   bpf_write.reset();
 
-  UniqueFd master;
-  if (tty) master = recv_fd(ctl_parent.get());
+  // Descriptors the sandbox hands over until its command is exec'd (end of stream).
+  UniqueFd master, listener;
+  for (;;) {
+    char tag = 0;
+    UniqueFd fd = recv_fd(ctl_parent.get(), &tag);
+    if (!fd) break;
+    if (tag == 'm') master = std::move(fd);
+    else if (tag == 'n') listener = std::move(fd);
+  }
   ctl_parent.reset();
   // EOF without a message: the command has been exec'd.
   result.setup_error = read_to_eof(err_read.get());
@@ -245,6 +271,19 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
     its.it_value.tv_nsec = (ms % 1000) * 1'000'000;
     if (::timerfd_settime(timer.get(), 0, &its, nullptr) != 0) throw_errno("timerfd_settime");
     epoll_add(ep.get(), timer.get(), EPOLLIN);
+  }
+  std::unique_ptr<SyscallNotifier> notifier;
+  auto kill_sandbox = [&] { ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0); };
+  if (listener) {
+    notifier = std::make_unique<SyscallNotifier>(std::move(listener), plan.seccomp, opts.audit, opts.verbose, [&] {
+      if (opts.max_denials && denial_total(opts) >= opts.max_denials->value && !result.denials_exceeded) {
+        result.denials_exceeded = true;
+        record_limit_kill(opts, "max_denials", "limits.max_denials = " + std::to_string(opts.max_denials->value) + " (" +
+                                                   opts.max_denials->origin.short_str() + ") reached");
+        kill_sandbox();
+      }
+    });
+    epoll_add(ep.get(), notifier->fd(), EPOLLIN);
   }
   bool input_open = relay != nullptr;
   if (relay) {
@@ -287,8 +326,18 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
             ::syscall(SYS_pidfd_send_signal, pid_fd.get(), sig, nullptr, 0);
           }
         }
+      } else if (notifier && fd == notifier->fd()) {
+        if ((events[i].events & (EPOLLHUP | EPOLLERR)) != 0 || !notifier->on_readable()) {
+          ::epoll_ctl(ep.get(), EPOLL_CTL_DEL, notifier->fd(), nullptr);
+        }
       } else if (timer && fd == timer.get()) {
+        std::uint64_t expirations = 0;
+        ssize_t rn = ::read(timer.get(), &expirations, sizeof expirations);  // disarms the level trigger
+        (void)rn;
+        ::epoll_ctl(ep.get(), EPOLL_CTL_DEL, timer.get(), nullptr);
         result.timed_out = true;
+        record_limit_kill(opts, "wall", "wall-clock limit " + format_duration(plan.wall->value) + " (" +
+                                            plan.wall->origin.short_str() + ") reached");
         ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0);
       } else if (relay && fd == relay->in()) {
         if (!relay->on_input()) {
@@ -310,7 +359,10 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   if (relay) relay->drain();
   raw.reset();
 
-  if (result.timed_out) {
+  if (notifier) result.syscall_denials = notifier->denials();
+  if (result.denials_exceeded) {
+    result.exit_code = 137;
+  } else if (result.timed_out) {
     result.exit_code = 124;
   } else if (status.si_code == CLD_EXITED) {
     result.exit_code = status.si_status;

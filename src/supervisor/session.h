@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,15 +12,21 @@
 
 namespace paddock {
 
+class AuditWriter;
+
 struct SessionOptions {
   bool quiet = false;
   bool verbose = false;
+  AuditWriter* audit = nullptr;
+  std::optional<Setting<std::uint64_t>> max_denials;
 };
 
 struct SessionResult {
   int exit_code = 0;
   bool timed_out = false;
   bool setup_failed = false;
+  bool denials_exceeded = false;
+  std::uint64_t syscall_denials = 0;
   std::string setup_error;
   std::vector<std::string> warnings;  // from inside (skipped grants)
 };

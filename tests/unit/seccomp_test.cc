@@ -310,17 +310,17 @@ TEST(SeccompCompile, BadRulesAreOneLineErrors) {
   EXPECT_EQ(error_of([&] { seccomp_program_size(p); }), "seccomp: unknown system call \"no_such_call\"");
 
   SeccompRule r{"getppid", SeccompRule::Action::Errno, EPERM, {{6, Op::Eq, 1, 0}}, "", {}};
-  EXPECT_EQ(error_of([&] { seccomp_program_size(SeccompPlan{true, {r}, false, true, {}}); }),
+  EXPECT_EQ(error_of([&] { seccomp_program_size(SeccompPlan{true, {r}, false, true, false, {}}); }),
             "seccomp: argument index 6 out of range (0-5) in rule getppid(arg6 == 1) -> EPERM");
 
   r.conds = {};
   r.err = 5000;
-  EXPECT_EQ(error_of([&] { seccomp_program_size(SeccompPlan{true, {r}, false, true, {}}); }),
+  EXPECT_EQ(error_of([&] { seccomp_program_size(SeccompPlan{true, {r}, false, true, false, {}}); }),
             "seccomp: errno 5000 out of range (0-4095) in rule getppid -> errno 5000");
 
   r.err = EPERM;
   r.conds = {{0, Op::MaskedEq, 0xf, 1}, {0, Op::Lt, 100, 0}};
-  EXPECT_NE(error_of([&] { seccomp_program_size(SeccompPlan{true, {r}, false, true, {}}); })
+  EXPECT_NE(error_of([&] { seccomp_program_size(SeccompPlan{true, {r}, false, true, false, {}}); })
                 .find("cannot combine a masked comparison"),
             std::string::npos);
 }
