@@ -96,6 +96,39 @@ void render_log(std::ostream& out, const ParsedLog& log, const LogFilter& filter
 void render_json(std::ostream& out, const ParsedLog& log, const LogFilter& filter, bool terminal);
 [[nodiscard]] std::string terminal_safe_json(std::string_view line);
 
+// The --follow view: the lines already in the log, then each appended line as it arrives.
+// Table rows (or, with `json`, raw lines) go to `out`, flushed per line; in the JSON view a
+// malformed line is reported on `err`, in the table view in place.
+class LiveLogView {
+ public:
+  struct Options {
+    LogFilter filter;
+    bool json = false;
+    bool color = false;
+    bool terminal = false;     // JSON to a terminal: see render_json
+    std::string fallback_id;  // for the header when the log has no session id
+  };
+  LiveLogView(std::ostream& out, std::ostream& err, Options options)
+      : out_(out), err_(err), options_(std::move(options)), table_(out, options_.color) {}
+
+  // The lines the log held when following started.
+  void begin(const std::vector<LogFollower::Line>& lines);
+  // One appended line; returns false once the session exit event has been shown.
+  bool line(std::string_view text, std::uint64_t number);
+  [[nodiscard]] bool exited() const { return exited_; }
+
+ private:
+  void start_table(const LogEvent* start, const LogEvent* first, const std::vector<const LogEvent*>& shown);
+  void show(const std::optional<LogEvent>& e, std::uint64_t number);
+
+  std::ostream& out_;
+  std::ostream& err_;
+  Options options_;
+  LogTable table_;
+  bool started_ = false;
+  bool exited_ = false;
+};
+
 // --verify exit statuses.
 inline constexpr int kVerifyOk = 0;          // intact and complete
 inline constexpr int kVerifyTampered = 1;    // a line was edited, removed, reordered or damaged

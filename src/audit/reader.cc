@@ -282,8 +282,8 @@ LogFollower::LogFollower(const std::string& path, Options options) : path_(path)
   }
 }
 
-std::vector<std::string> LogFollower::read_lines() {
-  std::vector<std::string> lines;
+std::vector<LogFollower::Line> LogFollower::read_lines() {
+  std::vector<Line> lines;
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(fd_.get(), buf, sizeof buf);
@@ -293,7 +293,7 @@ std::vector<std::string> LogFollower::read_lines() {
     }
     if (n == 0) break;
     auto more = splitter_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
-    for (auto& l : more) lines.push_back(std::move(l));
+    for (auto& l : more) lines.push_back(Line{++line_no_, std::move(l)});
   }
   return lines;
 }
@@ -326,7 +326,7 @@ LogFollower::End LogFollower::run(const std::function<bool(std::string_view, std
     if (stop != nullptr && stop->load()) return End::stopped;
     auto lines = read_lines();
     for (const auto& l : lines) {
-      if (!on_line(l, ++line_no_)) return End::exit_event;
+      if (!on_line(l.text, l.number)) return End::exit_event;
     }
     auto now = Clock::now();
     if (!lines.empty()) last_line = now;

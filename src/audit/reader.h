@@ -106,8 +106,12 @@ class LogFollower {
   explicit LogFollower(const std::string& path) : LogFollower(path, Options{}) {}
   LogFollower(const std::string& path, Options options);
 
+  struct Line {
+    std::uint64_t number = 0;  // 1-based, counted from the start of the file
+    std::string text;          // without its newline
+  };
   // Complete lines appended since the last call (all lines on the first call).
-  std::vector<std::string> read_lines();
+  std::vector<Line> read_lines();
   // Sleeps until the file may have grown, at most `timeout` (and at most the interval).
   // Returns early, false, when interrupted by a signal.
   bool wait(std::chrono::milliseconds timeout);
@@ -115,7 +119,7 @@ class LogFollower {
   [[nodiscard]] const std::string& pending() const { return splitter_.pending(); }
 
   enum class End { exit_event, stopped, timed_out };
-  // Calls on_line(text, line number) for every complete line, present and future, until
+  // Calls on_line(text, line number) for every complete line not yet read, until
   // on_line returns false (End::exit_event: the caller saw the session end), *stop becomes true
   // (End::stopped, e.g. set by a SIGINT handler), or — when `idle` is non-zero — no new line
   // arrived for that long (End::timed_out; for tests).

@@ -11,7 +11,7 @@
 namespace paddock {
 namespace {
 
-const std::set<std::string> kCommands{"run", "profile", "doctor"};
+const std::set<std::string> kCommands{"run", "profile", "doctor", "log"};
 
 void add_run_options(CLI::App* run, RunOptions& o) {
   run->add_option("-p,--profile", o.profiles,
@@ -79,6 +79,23 @@ int cli_main(int argc, char** argv) {
 
   CLI::App* doctor = app.add_subcommand("doctor", "Report which sandbox layers this kernel and user can enforce");
 
+  LogOptions log_opts;
+  CLI::App* log = app.add_subcommand("log", "Show a session's audit log: what was refused, why, and what would allow it");
+  log->add_option("session", log_opts.target, "Session id (or a unique prefix) or log file; default: the most recent")
+      ->type_name("SESSION|FILE");
+  log->add_flag("--denials", log_opts.denials, "Show only denials (deny, kill, reject)");
+  log->add_option("--layer", log_opts.layer,
+                  "Show only events of layer L: session, fs, net, dns, syscall, credential, limit or tool")
+      ->type_name("L");
+  auto* log_follow = log->add_flag("--follow", log_opts.follow, "Keep printing events as the session appends them");
+  log->add_flag("--json", log_opts.json, "Print the raw JSON lines (after filtering) instead of a table");
+  auto* log_verify = log->add_flag(
+      "--verify", log_opts.verify, "Check the hash chain: exit 0 intact, 1 tampered, 2 intact but incomplete");
+  auto* log_list = log->add_flag("--list", log_opts.list, "List recent sessions: start, duration, exit, denials, command");
+  log->add_flag("--all", log_opts.all, "With --list, list every session, not only the 20 most recent")->needs(log_list);
+  log_verify->excludes(log_follow);
+  log_list->excludes(log_follow)->excludes(log_verify);
+
   // Everything after the first "--" is the command, untouched by option parsing.
   std::vector<std::string> after_dashes;
   bool has_dashes = false;
@@ -125,6 +142,10 @@ int cli_main(int argc, char** argv) {
   if (*p_check) return profile_check(prof_opts);
   if (*p_new) return profile_new(prof_opts);
   if (*doctor) return doctor_command();
+  if (*log) {
+    if (log_opts.list && !log_opts.target.empty()) throw Error("--list takes no SESSION (see 'paddock log --help')");
+    return log_command(log_opts);
+  }
   return 125;
 }
 

@@ -29,12 +29,25 @@ struct ProfileOptions {
   std::vector<std::string> files;
 };
 
+struct LogOptions {
+  std::string target;  // SESSION id or prefix, or FILE; empty = the most recent session
+  bool denials = false;
+  std::string layer;  // empty = every layer
+  bool follow = false;
+  bool json = false;
+  bool verify = false;
+  bool list = false;
+  bool all = false;  // with list: every session, not only the 20 most recent
+};
+
 int run_command(const RunOptions& opts);
 int profile_list();
 int profile_show(const ProfileOptions& opts);
 int profile_check(const ProfileOptions& opts);
 int profile_new(const ProfileOptions& opts);
 int doctor_command();
+// Exit status 0; with --verify 0 intact, 1 tampered, 2 intact but incomplete (log_format.h).
+int log_command(const LogOptions& opts);
 
 // Parses and runs; returns the process exit status. Errors escape as paddock::Error.
 int cli_main(int argc, char** argv);

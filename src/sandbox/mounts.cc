@@ -167,7 +167,12 @@ class RootBuilder {
       case MountOp::Kind::BindDev: bind(m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC); break;
       case MountOp::Kind::Tmpfs: {
         const char* mode = m.target == "/dev" ? "0755" : "1777";
-        UniqueFd t = new_fs("tmpfs", {{"mode", mode}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, m.target);
+        // With a memory limit a tmpfs can hold at most that much (its pages are charged to
+        // the session's cgroup as well).
+        std::string size = plan_.tmpfs_size ? std::to_string(*plan_.tmpfs_size) : "";
+        UniqueFd t = size.empty() ? new_fs("tmpfs", {{"mode", mode}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, m.target)
+                                  : new_fs("tmpfs", {{"mode", mode}, {"size", size.c_str()}},
+                                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, m.target);
         attach(t.get(), m.target, true, true);
         break;
       }

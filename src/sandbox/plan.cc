@@ -304,6 +304,28 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
   }
   plan.wall = p.limits.wall;
 
+  ResourcePlan& rp = plan.resources;
+  rp.memory = p.limits.memory;
+  rp.pids = p.limits.pids;
+  rp.cpus = p.limits.cpu;
+  rp.cpu_time = p.limits.cpu_time;
+  if (rp.memory) {
+    // RLIMIT_DATA rather than RLIMIT_AS: runtimes that reserve address space (Go, JVM, V8)
+    // keep working, and it still bounds what a process can actually allocate.
+    rp.fallback.push_back({RLIMIT_DATA, rp.memory->value, rp.memory->value, "data", rp.memory->origin});
+    plan.tmpfs_size = rp.memory->value;
+  }
+  if (rp.pids) {
+    // Counted per user in the sandbox's own user namespace.
+    rp.fallback.push_back({RLIMIT_NPROC, rp.pids->value, rp.pids->value, "nproc", rp.pids->origin});
+  }
+  if (rp.cpu_time) {
+    auto secs = static_cast<std::uint64_t>((rp.cpu_time->value.count() + 999) / 1000);
+    rp.fallback.push_back({RLIMIT_CPU, secs, secs + 1, "cpu", rp.cpu_time->origin});
+    rp.fallback_gaps.push_back("limits.cpu_time applies per process, not to the whole session");
+  }
+  if (rp.cpus) rp.fallback_gaps.push_back("limits.cpu (" + rp.cpus->origin.short_str() + ") cannot be enforced");
+
   // Start where the user is, when that folder is visible inside.
   plan.cwd = "/";
   auto visible = [&](const std::string& path) {

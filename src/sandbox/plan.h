@@ -125,6 +125,19 @@ struct RlimitPlan {
   Origin origin;
 };
 
+// Resource bounds: enforced by a session cgroup when one can be had (see cgroup.h), else by
+// the rlimits in `fallback` (printed and audited as a degradation).
+struct ResourcePlan {
+  std::optional<Setting<std::uint64_t>> memory;  // memory.max; memory.high is 90 % of it
+  std::optional<Setting<std::uint64_t>> pids;
+  std::optional<Setting<double>> cpus;
+  std::optional<Setting<std::chrono::milliseconds>> cpu_time;  // whole session, checked by the supervisor
+  std::vector<RlimitPlan> fallback;
+  std::vector<std::string> fallback_gaps;  // what rlimits cannot express
+  [[nodiscard]] bool wants_cgroup() const { return memory || pids || cpus || cpu_time; }
+  [[nodiscard]] std::uint64_t memory_high() const { return memory ? memory->value / 10 * 9 : 0; }
+};
+
 struct SandboxPlan {
   // Namespaces (CLONE_* flags) and whether a user namespace is used at all.
   bool namespaces = true;
@@ -140,6 +153,8 @@ struct SandboxPlan {
   std::vector<EnvVar> env;
   std::vector<SecretFile> secret_files;
   std::vector<RlimitPlan> rlimits;
+  ResourcePlan resources;
+  std::optional<std::uint64_t> tmpfs_size;  // bytes; tmpfs contents count against memory
   std::optional<Setting<std::chrono::milliseconds>> wall;
   std::vector<std::string> command;
 

@@ -91,6 +91,19 @@ void print_plan(std::ostream& out, const SandboxPlan& plan) {
   for (const auto& r : plan.rlimits) {
     out << "  " << r.name << " = " << r.soft << "   # " << r.origin.str() << "\n";
   }
+  const ResourcePlan& rp = plan.resources;
+  if (rp.wants_cgroup()) {
+    out << "\n[resources] (a session cgroup: v2 delegated, else v1; else the rlimits below)\n";
+    if (rp.memory) {
+      out << "  memory.max = " << format_size(rp.memory->value) << ", memory.high = " << format_size(rp.memory_high())
+          << ", tmpfs size = " << format_size(rp.memory->value) << "   # " << rp.memory->origin.short_str() << "\n";
+    }
+    if (rp.pids) out << "  pids.max = " << rp.pids->value << "   # " << rp.pids->origin.short_str() << "\n";
+    if (rp.cpus) out << "  cpu.max = " << rp.cpus->value << " cores   # " << rp.cpus->origin.short_str() << "\n";
+    if (rp.cpu_time) out << "  session CPU time = " << format_duration(rp.cpu_time->value) << "   # " << rp.cpu_time->origin.short_str() << "\n";
+    for (const auto& r : rp.fallback) out << "  fallback rlimit " << r.name << " = " << r.soft << "\n";
+    for (const auto& g : rp.fallback_gaps) out << "  without cgroups: " << g << "\n";
+  }
   if (plan.wall) out << "  wall clock: " << format_duration(plan.wall->value) << "   # " << plan.wall->origin.short_str() << "\n";
 
   out << "\n[environment] (everything else is cleared)\n";
