@@ -249,7 +249,7 @@ std::string local_time_format(std::string_view ts, const char* fmt, bool millis)
   std::size_t n = std::strftime(buf, sizeof buf, fmt, &tm);
   std::string out(buf, n);
   if (millis) {
-    char ms[8];
+    char ms[16];
     std::snprintf(ms, sizeof ms, ".%03d", t->micros / 1000);
     out += ms;
   }

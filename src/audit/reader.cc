@@ -40,7 +40,7 @@ std::string id_start_time(std::string_view name) {
 std::string utc_compact(std::time_t t) {
   struct tm tm {};
   if (::gmtime_r(&t, &tm) == nullptr) return {};
-  char buf[32];
+  char buf[96];
   std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;

@@ -87,14 +87,11 @@ int cli_main(int argc, char** argv) {
   log->add_option("--layer", log_opts.layer,
                   "Show only events of layer L: session, fs, net, dns, syscall, credential, limit or tool")
       ->type_name("L");
-  auto* log_follow = log->add_flag("--follow", log_opts.follow, "Keep printing events as the session appends them");
+  log->add_flag("--follow", log_opts.follow, "Keep printing events as the session appends them");
   log->add_flag("--json", log_opts.json, "Print the raw JSON lines (after filtering) instead of a table");
-  auto* log_verify = log->add_flag(
-      "--verify", log_opts.verify, "Check the hash chain: exit 0 intact, 1 tampered, 2 intact but incomplete");
-  auto* log_list = log->add_flag("--list", log_opts.list, "List recent sessions: start, duration, exit, denials, command");
-  log->add_flag("--all", log_opts.all, "With --list, list every session, not only the 20 most recent")->needs(log_list);
-  log_verify->excludes(log_follow);
-  log_list->excludes(log_follow)->excludes(log_verify);
+  log->add_flag("--verify", log_opts.verify, "Check the hash chain: exit 0 intact, 1 tampered, 2 intact but incomplete");
+  log->add_flag("--list", log_opts.list, "List recent sessions: start, duration, exit, denials, command, profiles");
+  log->add_flag("--all", log_opts.all, "With --list, list every session, not only the 20 most recent");
 
   // Everything after the first "--" is the command, untouched by option parsing.
   std::vector<std::string> after_dashes;
@@ -142,10 +139,7 @@ int cli_main(int argc, char** argv) {
   if (*p_check) return profile_check(prof_opts);
   if (*p_new) return profile_new(prof_opts);
   if (*doctor) return doctor_command();
-  if (*log) {
-    if (log_opts.list && !log_opts.target.empty()) throw Error("--list takes no SESSION (see 'paddock log --help')");
-    return log_command(log_opts);
-  }
+  if (*log) return log_command(log_opts);
   return 125;
 }
 

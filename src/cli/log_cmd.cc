@@ -39,9 +39,33 @@ std::string stem_of(const std::string& path) {
   return name;
 }
 
+// Options that make no sense together are refused rather than silently ignored.
+void check_combination(const LogOptions& o) {
+  auto refuse = [](const std::string& a, const std::string& b) {
+    throw Error(a + " cannot be combined with " + b + " (see 'paddock log --help')");
+  };
+  if (o.list) {
+    if (!o.target.empty()) throw Error("--list takes no SESSION (see 'paddock log --help')");
+    if (o.follow) refuse("--list", "--follow");
+    if (o.verify) refuse("--list", "--verify");
+    if (o.json) refuse("--list", "--json");
+    if (o.denials) refuse("--list", "--denials");
+    if (!o.layer.empty()) refuse("--list", "--layer");
+  } else if (o.all) {
+    throw Error("--all only applies to --list (see 'paddock log --help')");
+  }
+  if (o.verify) {
+    if (o.follow) refuse("--verify", "--follow");
+    if (o.json) refuse("--verify", "--json");
+    if (o.denials) refuse("--verify", "--denials");
+    if (!o.layer.empty()) refuse("--verify", "--layer");
+  }
+}
+
 }  // namespace
 
 int log_command(const LogOptions& o) {
+  check_combination(o);
   if (!o.layer.empty()) validate_layer_name(o.layer);
 
   if (o.list) {

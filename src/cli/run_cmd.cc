@@ -103,7 +103,7 @@ int run_command(const RunOptions& o) {
     throw Error("no command given (usage: paddock [run] [OPTIONS] -- COMMAND [ARG]...)");
   }
   // --dry-run asks the kernel whether user namespaces work; a real run learns it from clone().
-  HostFacts facts = gather_host_facts(policy, o.dry_run);
+  HostFacts facts = gather_host_facts(policy, vars.cwd, o.dry_run);
   SandboxPlan plan = make_plan(policy, facts, o.command);
   if (o.dry_run) {
     print_plan(std::cout, plan);

@@ -44,11 +44,11 @@ int landlock_abi_version() {
   return abi < 0 ? 0 : static_cast<int>(abi);
 }
 
-HostFacts gather_host_facts(const Policy& p, bool probe_userns) {
+HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_userns) {
   HostFacts h;
   h.uid = getuid();
   h.gid = getgid();
-  h.cwd = Variables::from_environment().cwd;
+  h.cwd = cwd;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     const char* eq = std::strchr(*e, '=');
     if (eq == nullptr) continue;

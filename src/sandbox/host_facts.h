@@ -2,6 +2,8 @@
 // type of every path the policy names.
 #pragma once
 
+#include <string>
+
 #include "policy/policy.h"
 #include "sandbox/plan.h"
 
@@ -9,7 +11,7 @@ namespace paddock {
 
 // `probe_userns`: fork a throwaway child to check that a user namespace can be created
 // (used by --dry-run and doctor; `run` finds out from clone() itself, which is cheaper).
-HostFacts gather_host_facts(const Policy& p, bool probe_userns);
+HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_userns);
 
 int landlock_abi_version();
 

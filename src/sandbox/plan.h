@@ -87,10 +87,12 @@ struct SeccompRule {
     Op op = Op::Eq;
     std::uint64_t a = 0;  // value, or mask for MaskedEq
     std::uint64_t b = 0;  // value for MaskedEq
+    bool operator==(const Cond&) const = default;
   };
   std::vector<Cond> conds;
   std::string why;  // group / reason, for display and audit
   Origin origin;
+  bool operator==(const SeccompRule&) const = default;
 };
 
 struct SeccompPlan {

@@ -23,6 +23,7 @@
 
 #include "sandbox/child.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/seccomp_prebuilt.h"
 #include "audit/writer.h"
 #include "supervisor/syscall_notify.h"
 #include "supervisor/terminal.h"
@@ -206,7 +207,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   if (plan.seccomp.enabled) {
     std::string wire;
     try {
-      wire = serialize_seccomp(compile_seccomp(plan.seccomp));
+      wire = serialize_seccomp(seccomp_programs_for(plan.seccomp));
     } catch (...) {
       ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0);
       siginfo_t si {};
