@@ -3,6 +3,7 @@
 #   paddock [run] [OPTIONS] -- COMMAND [ARG]...
 #   paddock profile list | show [--resolved] NAME | check FILE... | new NAME
 #   paddock doctor
+#   paddock log [SESSION|FILE] [--denials] [--layer L] [--follow] [--json] [--verify] [--list [--all]]
 #
 # Works with the bash-completion package (better word splitting, command completion
 # after `--`) and without it.
@@ -10,6 +11,20 @@
 # Options of `run` that take a value (one value per option).
 _paddock_run_value_opts='-p --profile --ro --rw --deny --tmpfs --net --allow-net --env --memory --pids --cpus --timeout --audit'
 _paddock_run_flag_opts='-h --help --dry-run -q --quiet -v --verbose'
+_paddock_log_opts='-h --help --denials --layer --follow --json --verify --list --all'
+_paddock_audit_layers='session fs net dns syscall credential limit tool'
+
+# Session ids: the logs in $XDG_STATE_HOME/paddock/sessions (default ~/.local/state), newest first.
+_paddock_session_ids() {
+    local state=${XDG_STATE_HOME-}
+    [[ $state == /* ]] || state=$HOME/.local/state
+    local f
+    for f in "$state"/paddock/sessions/*.jsonl; do
+        [[ -f $f ]] || continue
+        f=${f##*/}
+        printf '%s\n' "${f%.jsonl}"
+    done | sort -r
+}
 
 # Profile names on the search path: the NAME column of `paddock profile list`,
 # without the header line and without the indented path lines.
@@ -108,6 +123,7 @@ _paddock() {
                                 run) state=run; continue ;;
                                 profile) state=profile; continue ;;
                                 doctor) state=doctor; continue ;;
+                                log) state=log; continue ;;
                             esac
                         fi
                         state="command"
@@ -120,6 +136,13 @@ _paddock() {
                 case $w in
                     list | show | check | new) state=profile-$w ;;
                 esac
+                ;;
+            log)
+                if $need_value; then
+                    need_value=false
+                    continue
+                fi
+                [[ $w == --layer ]] && need_value=true
                 ;;
         esac
     done
@@ -169,7 +192,7 @@ _paddock() {
                 return
             fi
             if [[ $state == top && $cword -eq 1 ]]; then
-                _paddock_add_words "run profile doctor" "$cur"
+                _paddock_add_words "run profile doctor log" "$cur"
                 # `paddock CMD` runs CMD: offer commands once something is typed.
                 [[ -n $cur ]] && _paddock_add_commands "$cur"
                 return
@@ -199,6 +222,19 @@ _paddock() {
             else
                 _paddock_add_words "$(_paddock_profile_names "$bin")" "$cur"
                 _paddock_add_files "$cur"
+            fi
+            ;;
+        log)
+            if $need_value || [[ $split == true && $prev == --layer ]]; then
+                [[ $prev == --layer ]] && _paddock_add_words "$_paddock_audit_layers" "$cur"
+                return
+            fi
+            if [[ $cur == -* ]]; then
+                _paddock_add_words "$_paddock_log_opts" "$cur"
+            elif [[ $cur == */* ]]; then
+                _paddock_add_files "$cur"
+            else
+                _paddock_add_words "$(_paddock_session_ids)" "$cur"
             fi
             ;;
         profile-list | profile-new | doctor)

@@ -3,12 +3,13 @@
 #   paddock [run] [OPTIONS] -- COMMAND [ARG]...
 #   paddock profile list | show [--resolved] NAME | check FILE... | new NAME
 #   paddock doctor
+#   paddock log [SESSION|FILE] [--denials] [--layer L] [--follow] [--json] [--verify] [--list [--all]]
 
 # Where the command line before the cursor stands. Prints one of:
 #   top            only `run` options so far (`run` left out), or nothing yet
 #   run            after `run`, before COMMAND
 #   command, N     inside COMMAND, which starts at token N (two lines)
-#   profile, profile-list, profile-show, profile-check, profile-new, doctor
+#   profile, profile-list, profile-show, profile-check, profile-new, doctor, log
 function __paddock_state
     set -l toks (commandline -opc)
     set -l state top
@@ -31,7 +32,7 @@ function __paddock_state
                     case '*'
                         if test $state = top -a $i -eq 2
                             switch $t
-                                case run profile doctor
+                                case run profile doctor log
                                     set state $t
                                     continue
                             end
@@ -110,6 +111,7 @@ complete -c paddock -f
 complete -c paddock -n __paddock_at_first -a run -d 'Run COMMAND inside a sandbox built from the profile(s)'
 complete -c paddock -n __paddock_at_first -a profile -d 'List, show, check and create profiles'
 complete -c paddock -n __paddock_at_first -a doctor -d 'Report which sandbox layers this kernel and user can enforce'
+complete -c paddock -n __paddock_at_first -a log -d "Show a session's audit log: denials, rules, hints"
 complete -c paddock -n __paddock_at_first -l version -d 'Print the version and exit'
 complete -c paddock -n 'not __paddock_is command' -s h -l help -d 'Print help and exit'
 
@@ -143,3 +145,25 @@ complete -c paddock -n '__paddock_is profile' -a new -d 'Create a commented prof
 complete -c paddock -n '__paddock_is profile-show' -l resolved -d 'Show the fully merged policy, each rule with its file:line'
 complete -c paddock -n '__paddock_is profile-show' -a '(__paddock_profile_refs)'
 complete -c paddock -n '__paddock_is profile-check' -F -a '(__paddock_profiles)'
+
+# log [SESSION|FILE]: session ids from $XDG_STATE_HOME/paddock/sessions (default ~/.local/state),
+# newest first; log files once the token contains a "/".
+function __paddock_sessions
+    set -l state $XDG_STATE_HOME
+    string match -q -- '/*' "$state"; or set state $HOME/.local/state
+    set -l logs $state/paddock/sessions/*.jsonl
+    if set -q logs[1]
+        string replace -r '^.*/(.*)\.jsonl$' '$1' -- $logs[-1..1]
+    end
+    if string match -q -- '*/*' (commandline -ct)
+        __fish_complete_suffix .jsonl
+    end
+end
+complete -c paddock -n '__paddock_is log' -k -a '(__paddock_sessions)'
+complete -c paddock -n '__paddock_is log' -l denials -d 'Show only denials (deny, kill, reject)'
+complete -c paddock -n '__paddock_is log' -l layer -x -a 'session fs net dns syscall credential limit tool' -d 'Show only events of layer L'
+complete -c paddock -n '__paddock_is log' -l follow -d 'Keep printing events as the session appends them'
+complete -c paddock -n '__paddock_is log' -l json -d 'Print the raw JSON lines instead of a table'
+complete -c paddock -n '__paddock_is log' -l verify -d 'Check the hash chain: exit 0 intact, 1 tampered, 2 incomplete'
+complete -c paddock -n '__paddock_is log' -l list -d 'List recent sessions'
+complete -c paddock -n '__paddock_is log' -l all -d 'With --list, list every session'

@@ -25,13 +25,13 @@ constexpr const char* kBold = "\x1b[1m";
 constexpr const char* kDim = "\x1b[2m";
 constexpr const char* kReset = "\x1b[0m";
 
-constexpr std::size_t kTimeWidth = 12;    // HH:MM:SS.mmm
-constexpr std::size_t kLayerWidth = 10;   // "credential"
-constexpr std::size_t kActionWidth = 7;   // "approve", "result", "reject"
+constexpr std::size_t kTimeWidth = 12;   // HH:MM:SS.mmm
+constexpr std::size_t kLayerWidth = 10;  // "credential"
+constexpr std::size_t kActionWidth = 7;  // "approve", "result", "reject"
 constexpr std::size_t kDetailIndent = kTimeWidth + 2 + kLayerWidth + 2 + kActionWidth + 2;
 constexpr std::size_t kLabelWidth = 12;
 
-constexpr std::array<std::string_view, 7> kLimitKeys = {"memory", "pids",   "cpu",        "wall",
+constexpr std::array<std::string_view, 7> kLimitKeys = {"memory",   "pids",   "cpu",        "wall",
                                                         "cpu_time", "nofile", "max_denials"};
 
 // Columns a string takes on a terminal: its code points (good enough for a table).
@@ -44,6 +44,19 @@ std::string pad(std::string s, std::size_t width) {
   std::size_t w = display_width(s);
   if (w < width) s.append(width - w, ' ');
   return s;
+}
+
+// `s` cut to `width` columns, ending in "..." when anything was cut.
+std::string shorten(const std::string& s, std::size_t width) {
+  if (display_width(s) <= width) return s;
+  const std::size_t keep_cols = width > 3 ? width - 3 : 0;
+  std::size_t keep = 0, cols = 0;
+  while (keep < s.size() && cols < keep_cols) {
+    ++keep;
+    while (keep < s.size() && (static_cast<unsigned char>(s[keep]) & 0xC0) == 0x80) ++keep;
+    ++cols;
+  }
+  return s.substr(0, keep) + "...";
 }
 
 void rtrim(std::string& s) {
@@ -161,9 +174,9 @@ std::vector<std::string> fs_access(const LogEvent& e) {
 }
 
 bool wants_write(const std::vector<std::string>& access) {
-  static constexpr std::array<std::string_view, 12> kWrite = {"write",  "w",        "rw",     "create", "append",
-                                                              "remove", "unlink",   "delete", "rename", "truncate",
-                                                              "mkdir",  "write_file"};
+  static constexpr std::array<std::string_view, 12> kWrite = {"write",  "w",        "rw",     "create",
+                                                              "append", "remove",   "unlink", "delete",
+                                                              "rename", "truncate", "mkdir",  "write_file"};
   for (const auto& a : access) {
     if (std::find(kWrite.begin(), kWrite.end(), a) != kWrite.end()) return true;
     if (a.find("write") != std::string::npos || a.rfind("make_", 0) == 0 || a.rfind("remove_", 0) == 0) return true;
@@ -198,9 +211,8 @@ std::string dns_name(const LogEvent& e) {
 }
 
 bool is_syscall_name(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
 std::string syscall_name(const LogEvent& e) {
@@ -215,16 +227,17 @@ std::string syscall_name(const LogEvent& e) {
 }
 
 std::string limit_key(const LogEvent& e) {
-  auto known = [](const std::string& k) { return std::find(kLimitKeys.begin(), kLimitKeys.end(), k) != kLimitKeys.end(); };
+  auto known = [](const std::string& k) {
+    return std::find(kLimitKeys.begin(), kLimitKeys.end(), k) != kLimitKeys.end();
+  };
   auto map = [&known](std::string name) -> std::string {
     name = lower(std::move(name));
     if (name.rfind("limits.", 0) == 0) name = name.substr(7);
     if (known(name)) return name;
     if (auto dot = name.find('.'); dot != std::string::npos && known(name.substr(0, dot))) return name.substr(0, dot);
     static const std::map<std::string, std::string> kAlias = {
-        {"oom", "memory"},        {"rss", "memory"},     {"as", "memory"},     {"nproc", "pids"},
-        {"timeout", "wall"},      {"wall_clock", "wall"}, {"rlimit_cpu", "cpu_time"},
-        {"denials", "max_denials"}};
+        {"oom", "memory"},   {"rss", "memory"},      {"as", "memory"},           {"nproc", "pids"},
+        {"timeout", "wall"}, {"wall_clock", "wall"}, {"rlimit_cpu", "cpu_time"}, {"denials", "max_denials"}};
     if (auto it = kAlias.find(name); it != kAlias.end()) return it->second;
     return {};
   };
@@ -265,9 +278,12 @@ std::optional<double> seconds_between(std::string_view from, std::string_view to
 
 std::string format_kib(double kib) {
   char buf[32];
-  if (kib >= 1024.0 * 1024.0) std::snprintf(buf, sizeof buf, "%.1fG", kib / (1024.0 * 1024.0));
-  else if (kib >= 1024.0) std::snprintf(buf, sizeof buf, "%.1fM", kib / 1024.0);
-  else std::snprintf(buf, sizeof buf, "%.0fK", kib);
+  if (kib >= 1024.0 * 1024.0)
+    std::snprintf(buf, sizeof buf, "%.1fG", kib / (1024.0 * 1024.0));
+  else if (kib >= 1024.0)
+    std::snprintf(buf, sizeof buf, "%.1fM", kib / 1024.0);
+  else
+    std::snprintf(buf, sizeof buf, "%.0fK", kib);
   return buf;
 }
 
@@ -276,8 +292,10 @@ std::vector<std::string> profile_names(const LogEvent& start) {
   auto it = start.extra.find("profiles");
   if (it == start.extra.end() || !it->is_array()) return names;
   for (const auto& p : *it) {
-    if (p.is_string()) names.push_back(p.get<std::string>());
-    else if (p.is_object() && p.contains("name") && p["name"].is_string()) names.push_back(p["name"].get<std::string>());
+    if (p.is_string())
+      names.push_back(p.get<std::string>());
+    else if (p.is_object() && p.contains("name") && p["name"].is_string())
+      names.push_back(p["name"].get<std::string>());
   }
   return names;
 }
@@ -476,13 +494,18 @@ void LogTable::detail(std::string_view label, const std::string& text, const cha
 }
 
 void LogTable::event(const LogEvent& e) {
+  // A subject wider than its column is cut short in the row and shown whole below it (a
+  // denial's "attempted" line and the header's command already show it).
+  const std::string subject = printable(e.subject);
+  const bool cut = display_width(subject) > subject_width_;
   std::string line = pad(local_clock(e.ts), kTimeWidth) + "  " + pad(printable(e.layer), kLayerWidth) + "  " +
-                     pad(printable(e.action), kActionWidth) + "  " + pad(printable(e.subject), subject_width_) +
-                     "  " + pad(printable(e.reason), reason_width_) + "  " +
-                     (e.pid ? std::to_string(*e.pid) : std::string());
+                     pad(printable(e.action), kActionWidth) + "  " +
+                     pad(cut ? shorten(subject, subject_width_) : subject, subject_width_) + "  " +
+                     pad(printable(e.reason), reason_width_) + "  " + (e.pid ? std::to_string(*e.pid) : std::string());
   rtrim(line);
   const char* code = e.is_denial() ? kRed : e.action == "warn" ? kYellow : e.layer == "session" ? kBold : nullptr;
   out_ << paint(line, code) << "\n";
+  if (cut && !e.is_denial() && !e.is_session("start")) detail("subject:", subject);
 
   if (e.is_denial()) {
     detail("attempted:", printable(describe_attempt(e)));
@@ -556,7 +579,7 @@ void render_log(std::ostream& out, const ParsedLog& log, const LogFilter& filter
   } else if (shown.empty() && !log.events.empty()) {
     table.note("(no " + std::string(filter.denials_only ? "denials" : "events") +
                (filter.layer.empty() ? "" : " in layer " + filter.layer) + " among " +
-               std::to_string(log.events.size()) + " events)");
+               std::to_string(log.events.size()) + (log.events.size() == 1 ? " event)" : " events)"));
   }
   if (log.lines > 0 && !exited) {
     table.note("(no session exit event: the session is still running, or its log was cut short)");
@@ -705,16 +728,7 @@ void render_session_list(std::ostream& out, const std::vector<SessionSummary>& s
     }
     r.denials = std::to_string(s.denials);
     r.denied = s.denials > 0;
-    std::string cmd = printable(s.command);
-    if (display_width(cmd) > kCommandMax) {
-      std::size_t keep = 0, cols = 0;
-      while (keep < cmd.size() && cols < kCommandMax - 3) {
-        ++keep;
-        while (keep < cmd.size() && (static_cast<unsigned char>(cmd[keep]) & 0xC0) == 0x80) ++keep;
-        ++cols;
-      }
-      cmd = cmd.substr(0, keep) + "...";
-    }
+    std::string cmd = shorten(printable(s.command), kCommandMax);
     r.command = cmd.empty() ? "-" : cmd;
     r.profiles = s.profiles.empty() ? "-" : printable(join(s.profiles, ","));
     widen(r);

@@ -105,7 +105,7 @@ class LiveLogView {
     LogFilter filter;
     bool json = false;
     bool color = false;
-    bool terminal = false;     // JSON to a terminal: see render_json
+    bool terminal = false;    // JSON to a terminal: see render_json
     std::string fallback_id;  // for the header when the log has no session id
   };
   LiveLogView(std::ostream& out, std::ostream& err, Options options)
@@ -139,7 +139,7 @@ int report_verify(std::ostream& out, const VerifyResult& r);
 
 // One row of --list.
 struct SessionSummary {
-  std::string id;        // from the log, or the file name when unreadable
+  std::string id;  // from the log, or the file name when unreadable
   std::string path;
   std::string start_ts;  // ts of the start event (or the first event)
   std::string command;

@@ -41,8 +41,8 @@ std::string utc_compact(std::time_t t) {
   struct tm tm {};
   if (::gmtime_r(&t, &tm) == nullptr) return {};
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
   return buf;
 }
 
@@ -153,9 +153,8 @@ std::optional<AuditTime> parse_audit_timestamp(std::string_view ts) {
   };
   struct tm tm {};
   int year = 0, mon = 0;
-  if (!num(0, 4, year) || ts[4] != '-' || !num(5, 2, mon) || ts[7] != '-' || !num(8, 2, tm.tm_mday) ||
-      ts[10] != 'T' || !num(11, 2, tm.tm_hour) || ts[13] != ':' || !num(14, 2, tm.tm_min) || ts[16] != ':' ||
-      !num(17, 2, tm.tm_sec)) {
+  if (!num(0, 4, year) || ts[4] != '-' || !num(5, 2, mon) || ts[7] != '-' || !num(8, 2, tm.tm_mday) || ts[10] != 'T' ||
+      !num(11, 2, tm.tm_hour) || ts[13] != ':' || !num(14, 2, tm.tm_min) || ts[16] != ':' || !num(17, 2, tm.tm_sec)) {
     return std::nullopt;
   }
   AuditTime t;
@@ -166,8 +165,7 @@ std::optional<AuditTime> parse_audit_timestamp(std::string_view ts) {
     digits.resize(6, '0');
     t.micros = std::stoi(digits);
   }
-  if (mon < 1 || mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
+  if (mon < 1 || mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) {
     return std::nullopt;
   }
   tm.tm_year = year - 1900;

@@ -17,17 +17,17 @@ void add_run_options(CLI::App* run, RunOptions& o) {
   run->add_option("-p,--profile", o.profiles,
                   "Profile name (from the search path) or file; repeat to merge several, later ones win")
       ->type_name("PROFILE")
-      ->expected(1);
-  run->add_option("--ro", o.ro, "Also grant PATH read-only (read + execute)")->type_name("PATH")->expected(1);
-  run->add_option("--rw", o.rw, "Also grant PATH read-write")->type_name("PATH")->expected(1);
-  run->add_option("--deny", o.deny, "Mask PATH, even inside a granted folder")->type_name("PATH")->expected(1);
-  run->add_option("--tmpfs", o.tmpfs, "Mount a fresh, empty tmpfs at PATH")->type_name("PATH")->expected(1);
+      ->allow_extra_args(false);
+  run->add_option("--ro", o.ro, "Also grant PATH read-only (read + execute)")->type_name("PATH")->allow_extra_args(false);
+  run->add_option("--rw", o.rw, "Also grant PATH read-write")->type_name("PATH")->allow_extra_args(false);
+  run->add_option("--deny", o.deny, "Mask PATH, even inside a granted folder")->type_name("PATH")->allow_extra_args(false);
+  run->add_option("--tmpfs", o.tmpfs, "Mount a fresh, empty tmpfs at PATH")->type_name("PATH")->allow_extra_args(false);
   run->add_option("--net", o.net, "Network mode: none, proxy or host")
       ->type_name("MODE")
       ->check(CLI::IsMember({"none", "proxy", "host"}));
   run->add_option("--allow-net", o.allow_net, "Allow egress to HOST[:PORT] (pattern as in network.allow)")
-      ->type_name("HOST[:PORT]")->expected(1);
-  run->add_option("--env", o.env, "Pass variable NAME through, or set NAME=VALUE")->type_name("NAME[=VALUE]")->expected(1);
+      ->type_name("HOST[:PORT]")->allow_extra_args(false);
+  run->add_option("--env", o.env, "Pass variable NAME through, or set NAME=VALUE")->type_name("NAME[=VALUE]")->allow_extra_args(false);
   run->add_option("--memory", o.memory, "Memory limit, e.g. 2G")->type_name("SIZE");
   run->add_option("--pids", o.pids, "Maximum number of processes")->type_name("N");
   run->add_option("--cpus", o.cpus, "CPU limit in cores, e.g. 1.5")->type_name("N");
@@ -80,7 +80,8 @@ int cli_main(int argc, char** argv) {
   CLI::App* doctor = app.add_subcommand("doctor", "Report which sandbox layers this kernel and user can enforce");
 
   LogOptions log_opts;
-  CLI::App* log = app.add_subcommand("log", "Show a session's audit log: what was refused, why, and what would allow it");
+  CLI::App* log =
+      app.add_subcommand("log", "Show a session's audit log: what was refused, why, and what would allow it");
   log->add_option("session", log_opts.target, "Session id (or a unique prefix) or log file; default: the most recent")
       ->type_name("SESSION|FILE");
   log->add_flag("--denials", log_opts.denials, "Show only denials (deny, kill, reject)");
@@ -89,7 +90,8 @@ int cli_main(int argc, char** argv) {
       ->type_name("L");
   log->add_flag("--follow", log_opts.follow, "Keep printing events as the session appends them");
   log->add_flag("--json", log_opts.json, "Print the raw JSON lines (after filtering) instead of a table");
-  log->add_flag("--verify", log_opts.verify, "Check the hash chain: exit 0 intact, 1 tampered, 2 intact but incomplete");
+  log->add_flag("--verify", log_opts.verify,
+                "Check the hash chain: exit 0 intact, 1 tampered, 2 intact but incomplete");
   log->add_flag("--list", log_opts.list, "List recent sessions: start, duration, exit, denials, command, profiles");
   log->add_flag("--all", log_opts.all, "With --list, list every session, not only the 20 most recent");
 

@@ -1,5 +1,6 @@
 // `paddock run`: flags -> overrides -> Policy -> (plan) -> sandbox.
 #include <algorithm>
+#include <memory>
 #include <cstdio>
 #include <iostream>
 
@@ -7,6 +8,7 @@
 #include "policy/policy_printer.h"
 #include "policy/profile_loader.h"
 #include "policy/variables.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/host_facts.h"
 #include "sandbox/plan.h"
 #include "supervisor/session.h"
@@ -117,6 +119,41 @@ int run_command(const RunOptions& o) {
   auto say = [&](const std::string& what, const std::string& text) {
     if (o.verbosity >= 0) std::fprintf(stderr, "paddock: %s: %s\n", what.c_str(), text.c_str());
   };
+  // Resource limits: a session cgroup when one can be had, else rlimits (a degradation).
+  std::unique_ptr<SessionCgroup> cgroup;
+  std::string cgroup_why;
+  if (plan.resources.wants_cgroup()) {
+    CgroupRoots roots = CgroupRoots::detect();
+    cleanup_stale_cgroups(roots);
+    CgroupLimits lim;
+    const ResourcePlan& rp = plan.resources;
+    if (rp.memory) {
+      lim.memory_max = rp.memory->value;
+      lim.memory_high = rp.memory_high();
+    }
+    if (rp.pids) lim.pids_max = rp.pids->value;
+    if (rp.cpus) lim.cpus = rp.cpus->value;
+    cgroup = SessionCgroup::create(lim, session_id, roots, cgroup_why);
+  }
+  // Applied to every plan (the first, and one re-made without namespaces).
+  auto settle_resources = [&](SandboxPlan& pl) {
+    if (!pl.resources.wants_cgroup() || cgroup) return;
+    const ResourcePlan& rp = pl.resources;
+    if (!rp.fallback_gaps.empty() && !policy.allows_best_effort("cgroup")) {
+      std::string gaps;
+      for (const auto& g : rp.fallback_gaps) gaps += "; " + g;
+      throw Error("resources: no usable cgroup (" + cgroup_why + ")" + gaps +
+                  "; refusing to run. A profile may set sandbox.best_effort = [\"cgroup\"]");
+    }
+    std::string d = "resources: no usable cgroup (" + cgroup_why + "); enforced with rlimits instead:";
+    for (const auto& r : rp.fallback) d += " " + r.name + "=" + std::to_string(r.soft);
+    for (const auto& g : rp.fallback_gaps) d += "; " + g;
+    pl.rlimits.insert(pl.rlimits.end(), rp.fallback.begin(), rp.fallback.end());
+    pl.degradations.push_back(d);
+  };
+  settle_resources(plan);
+  sopts.cgroup = cgroup.get();
+
   SessionResult r;
   for (;;) {
     if (o.verbosity > 0) {
@@ -133,6 +170,7 @@ int run_command(const RunOptions& o) {
       facts.userns = false;
       facts.userns_detail = e.what();
       plan = make_plan(policy, facts, o.command);
+      settle_resources(plan);
       secrets = read_secrets(policy, facts);
     }
   }
@@ -141,6 +179,13 @@ int run_command(const RunOptions& o) {
   audit.write(session_exit_event(r, plan, std::chrono::steady_clock::now() - started, ru, audit));
   audit.sync();
   if (r.setup_failed) throw Error("cannot start the sandbox: " + r.setup_error);
+  if (r.oom_killed && r.exit_code == 137) {
+    say("killed", r.memory_limit + " reached: the kernel's OOM killer ended the command");
+  }
+  if (r.cpu_time_exceeded) {
+    say("killed", "limits.cpu_time = " + format_duration(plan.resources.cpu_time->value) + " (" +
+                      plan.resources.cpu_time->origin.short_str() + ") used up; the session was ended");
+  }
   if (r.denials_exceeded) {
     say("killed", "limits.max_denials = " + std::to_string(policy.limits.max_denials->value) + " (" +
                       policy.limits.max_denials->origin.short_str() + ") reached; the session was ended");

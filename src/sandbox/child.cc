@@ -214,6 +214,15 @@ void sandbox_init_main(const ChildArgs& a) {
       if (a.winsize) ::ioctl(master.get(), TIOCSWINSZ, &*a.winsize);
       send_fd(a.control_fd, master.get(), 'm');
     }
+    if (a.go_fd >= 0) {
+      // The supervisor moves us into the session's cgroup first: the command inherits it.
+      char go = 0;
+      ssize_t n;
+      do {
+        n = ::read(a.go_fd, &go, 1);
+      } while (n < 0 && errno == EINTR);
+      if (n != 1) throw Error("resources: paddock did not place the sandbox in its cgroup");
+    }
     pid_t command = ::fork();
     if (command < 0) throw_errno("init: fork");
     if (command == 0) exec_command(a, slave);

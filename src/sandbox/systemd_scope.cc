@@ -13,8 +13,12 @@
 
 namespace paddock {
 
-void SdBusDeleter::operator()(sd_bus* bus) const { sd_bus_flush_close_unref(bus); }
-void SdBusMessageDeleter::operator()(sd_bus_message* m) const { sd_bus_message_unref(m); }
+void SdBusDeleter::operator()(sd_bus* bus) const {
+  sd_bus_flush_close_unref(bus);
+}
+void SdBusMessageDeleter::operator()(sd_bus_message* m) const {
+  sd_bus_message_unref(m);
+}
 
 namespace {
 
@@ -36,7 +40,9 @@ struct SlotDeleter {
 };
 using SlotPtr = std::unique_ptr<sd_bus_slot, SlotDeleter>;
 
-[[noreturn]] void throw_bus(const std::string& what, int r) { throw_errno(what, r < 0 ? -r : r); }
+[[noreturn]] void throw_bus(const std::string& what, int r) {
+  throw_errno(what, r < 0 ? -r : r);
+}
 
 std::uint64_t now_usec() {
   struct timespec ts {};
@@ -74,6 +80,10 @@ SdBusPtr open_systemd_bus(std::string& why) {
   sd_bus* raw = nullptr;
   int r = 0;
   std::string which;
+  if (access("/run/systemd/system", F_OK) != 0) {
+    why = "systemd is not running (no /run/systemd/system)";
+    return nullptr;
+  }
   if (geteuid() == 0) {
     if (access("/run/systemd/private", F_OK) == 0) {
       // The manager's own socket: works without a D-Bus daemon, and systemd sends its signals

@@ -25,6 +25,8 @@
 #include "sandbox/seccomp.h"
 #include "sandbox/seccomp_prebuilt.h"
 #include "audit/writer.h"
+#include "sandbox/cgroup.h"
+#include "supervisor/limit_watch.h"
 #include "supervisor/syscall_notify.h"
 #include "supervisor/terminal.h"
 #include "util/error.h"
@@ -109,6 +111,13 @@ void epoll_mod(int ep, int fd, std::uint32_t events) {
   ::epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
 }
 
+bool is_event_fd(const SessionCgroup& cg, int fd) {
+  for (int e : cg.event_fds()) {
+    if (e == fd) return true;
+  }
+  return false;
+}
+
 // Denials of every layer count toward limits.max_denials; the audit writer counts them.
 std::uint64_t denial_total(const SessionOptions& o) { return o.audit != nullptr ? o.audit->denial_count() : 0; }
 
@@ -184,11 +193,37 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
     if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) args.winsize = ws;
   }
 
+  SessionCgroup* cg = opts.cgroup;
+  const bool into_cgroup = cg != nullptr && cg->version() == SessionCgroup::Version::V2 && cg->v2_dirfd() >= 0;
+  // v1 (or v2 without a directory fd): init waits until it has been moved into the cgroup.
+  UniqueFd go_read, go_write;
+  if (cg != nullptr && !into_cgroup) {
+    int gp[2];
+    if (::pipe2(gp, O_CLOEXEC) != 0) throw_errno("pipe");
+    go_read = UniqueFd(gp[0]);
+    go_write = UniqueFd(gp[1]);
+    args.go_fd = go_read.get();
+  }
+
   BlockedSignals signals(tty);
   int pidfd = -1;
   std::uint64_t flags = plan.namespaces ? plan.clone_flags : 0;
-  // Raw clone with CLONE_PIDFD: fork semantics (no separate stack) plus a pidfd, atomically.
-  long pid = ::syscall(SYS_clone, flags | CLONE_PIDFD | SIGCHLD, nullptr, &pidfd, nullptr, nullptr);
+  long pid;
+  if (into_cgroup) {
+    // clone3 with CLONE_INTO_CGROUP: the sandbox is born inside its cgroup, no window.
+    struct clone_args_v2 {
+      std::uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+          cgroup;
+    } ca{};
+    ca.flags = flags | CLONE_PIDFD | 0x200000000ULL /* CLONE_INTO_CGROUP */;
+    ca.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+    ca.exit_signal = SIGCHLD;
+    ca.cgroup = static_cast<std::uint64_t>(cg->v2_dirfd());
+    pid = ::syscall(SYS_clone3, &ca, sizeof ca);
+  } else {
+    // Raw clone with CLONE_PIDFD: fork semantics (no separate stack) plus a pidfd, atomically.
+    pid = ::syscall(SYS_clone, flags | CLONE_PIDFD | SIGCHLD, nullptr, &pidfd, nullptr, nullptr);
+  }
   if (pid < 0) {
     int err = errno;
     if (plan.namespaces && (err == EPERM || err == ENOSPC || err == EUSERS || err == EINVAL)) {
@@ -198,6 +233,21 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   }
   if (pid == 0) sandbox_init_main(args);  // never returns
   UniqueFd pid_fd(pidfd);
+  go_read.reset();
+  if (go_write) {
+    try {
+      cg->add(static_cast<pid_t>(pid));
+    } catch (...) {
+      ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0);
+      siginfo_t si {};
+      ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pid_fd.get()), &si, WEXITED);
+      throw;
+    }
+    char go = 1;
+    ssize_t w = ::write(go_write.get(), &go, 1);
+    (void)w;  // if the sandbox already died, its error arrives on the error pipe
+    go_write.reset();
+  }
   err_write.reset();
   ctl_child.reset();
   bpf_read.reset();
@@ -273,17 +323,35 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
     if (::timerfd_settime(timer.get(), 0, &its, nullptr) != 0) throw_errno("timerfd_settime");
     epoll_add(ep.get(), timer.get(), EPOLLIN);
   }
-  std::unique_ptr<SyscallNotifier> notifier;
   auto kill_sandbox = [&] { ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0); };
+  std::unique_ptr<LimitWatch> limits;
+  UniqueFd cpu_timer;
+  if (cg != nullptr) {
+    limits = std::make_unique<LimitWatch>(*cg, plan.resources, opts.audit, opts.verbose);
+    for (int efd : cg->event_fds()) epoll_add(ep.get(), efd, EPOLLIN | EPOLLPRI);
+    if (plan.resources.cpu_time) {
+      // The session's CPU time is the cgroup's; look at it a few times a second.
+      cpu_timer = UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+      if (!cpu_timer) throw_errno("timerfd_create");
+      struct itimerspec its {};
+      its.it_value.tv_nsec = 200'000'000;
+      its.it_interval.tv_nsec = 200'000'000;
+      if (::timerfd_settime(cpu_timer.get(), 0, &its, nullptr) != 0) throw_errno("timerfd_settime");
+      epoll_add(ep.get(), cpu_timer.get(), EPOLLIN);
+    }
+  }
+  auto check_denials = [&] {
+    if (opts.max_denials && denial_total(opts) >= opts.max_denials->value && !result.denials_exceeded) {
+      result.denials_exceeded = true;
+      record_limit_kill(opts, "max_denials", "limits.max_denials = " + std::to_string(opts.max_denials->value) + " (" +
+                                                 opts.max_denials->origin.short_str() + ") reached");
+      kill_sandbox();
+    }
+  };
+  std::unique_ptr<SyscallNotifier> notifier;
   if (listener) {
-    notifier = std::make_unique<SyscallNotifier>(std::move(listener), plan.seccomp, opts.audit, opts.verbose, [&] {
-      if (opts.max_denials && denial_total(opts) >= opts.max_denials->value && !result.denials_exceeded) {
-        result.denials_exceeded = true;
-        record_limit_kill(opts, "max_denials", "limits.max_denials = " + std::to_string(opts.max_denials->value) + " (" +
-                                                   opts.max_denials->origin.short_str() + ") reached");
-        kill_sandbox();
-      }
-    });
+    notifier = std::make_unique<SyscallNotifier>(std::move(listener), plan.seccomp, opts.audit, opts.verbose,
+                                                 [&] { check_denials(); });
     epoll_add(ep.get(), notifier->fd(), EPOLLIN);
   }
   bool input_open = relay != nullptr;
@@ -331,6 +399,18 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
         if ((events[i].events & (EPOLLHUP | EPOLLERR)) != 0 || !notifier->on_readable()) {
           ::epoll_ctl(ep.get(), EPOLL_CTL_DEL, notifier->fd(), nullptr);
         }
+      } else if (cpu_timer && fd == cpu_timer.get()) {
+        std::uint64_t ticks = 0;
+        ssize_t rn = ::read(cpu_timer.get(), &ticks, sizeof ticks);
+        (void)rn;
+        if (!result.cpu_time_exceeded && limits->cpu_time_exceeded()) {
+          result.cpu_time_exceeded = true;
+          record_limit_kill(opts, "cpu_time", "session CPU time " + format_duration(plan.resources.cpu_time->value) + " (" +
+                                                  plan.resources.cpu_time->origin.short_str() + ") used up");
+          kill_sandbox();
+        }
+      } else if (limits && is_event_fd(*cg, fd)) {
+        if (limits->on_event() > 0) check_denials();
       } else if (timer && fd == timer.get()) {
         std::uint64_t expirations = 0;
         ssize_t rn = ::read(timer.get(), &expirations, sizeof expirations);  // disarms the level trigger
@@ -361,7 +441,13 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   raw.reset();
 
   if (notifier) result.syscall_denials = notifier->denials();
-  if (result.denials_exceeded) {
+  if (limits) {
+    limits->finish();
+    result.oom_killed = limits->oom_killed();
+    result.memory_limit = limits->memory_limit_text();
+    result.memory_peak = limits->memory_peak();
+  }
+  if (result.denials_exceeded || result.cpu_time_exceeded) {
     result.exit_code = 137;
   } else if (result.timed_out) {
     result.exit_code = 124;

@@ -13,12 +13,14 @@
 namespace paddock {
 
 class AuditWriter;
+class SessionCgroup;
 
 struct SessionOptions {
   bool quiet = false;
   bool verbose = false;
   AuditWriter* audit = nullptr;
   std::optional<Setting<std::uint64_t>> max_denials;
+  SessionCgroup* cgroup = nullptr;  // limits; the sandbox is started inside it
 };
 
 struct SessionResult {
@@ -26,6 +28,10 @@ struct SessionResult {
   bool timed_out = false;
   bool setup_failed = false;
   bool denials_exceeded = false;
+  bool cpu_time_exceeded = false;
+  bool oom_killed = false;
+  std::string memory_limit;          // for the message when the OOM killer ended the command
+  std::uint64_t memory_peak = 0;     // bytes, from the cgroup
   std::uint64_t syscall_denials = 0;
   std::string setup_error;
   std::vector<std::string> warnings;  // from inside (skipped grants)

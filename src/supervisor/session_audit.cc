@@ -65,6 +65,7 @@ AuditEvent session_exit_event(const SessionResult& r, const SandboxPlan& plan, s
              {"cpu_user_ms", ms(ru.ru_utime)},
              {"cpu_system_ms", ms(ru.ru_stime)},
              {"peak_rss_kib", ru.ru_maxrss},
+             {"memory_peak_bytes", r.memory_peak},
              {"denials", writer.denials()},
              {"denial_total", writer.denial_count()}};
   return e;

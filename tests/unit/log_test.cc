@@ -135,8 +135,7 @@ std::string sample_log() {
   Fake f;
   f.add(start_event("python3 agent.py", {"base", "agent"}))
       .add(ev("fs", "deny", "/home/u/.ssh/id_rsa", "not granted (masked by base.toml:12)", 42, {{"access", "read"}}))
-      .add(ev("net", "deny", "evil.example:443", "not in network.allow", 42,
-              {{"host", "evil.example"}, {"port", 443}}))
+      .add(ev("net", "deny", "evil.example:443", "not in network.allow", 42, {{"host", "evil.example"}, {"port", 443}}))
       .raw("this is not json")
       .add(ev("limit", "warn", "memory", "memory.high reached (agent.toml:7)", std::nullopt, {{"limit", "memory"}}))
       .add(exit_event(1, {{"fs", 1}, {"net", 1}}, 2));
@@ -153,7 +152,8 @@ std::string render(const std::string& text, const LogFilter& filter = {}, bool c
 // Reading
 
 TEST(LogReader, ParsesFieldsAndKeepsExtrasAndRawLine) {
-  auto e = ev("net", "deny", "evil.example:443", "not in network.allow", 4242, {{"host", "evil.example"}, {"port", 443}});
+  auto e =
+      ev("net", "deny", "evil.example:443", "not in network.allow", 4242, {{"host", "evil.example"}, {"port", 443}});
   std::string line = audit_line(e, kSession, 12, "2026-11-22T10:00:00.123456Z", kZeros);
   auto parsed = parse_event_line(line, 13);
   ASSERT_TRUE(parsed);
@@ -289,7 +289,11 @@ TEST(LogFormat, UntrustedTextCannotDriveTheTerminal) {
   ScopedEnv tz("TZ", "UTC");
   Fake f;
   f.add(start_event("sh -c \x1b]0;owned\x07", {"default"}))
-      .add(ev("fs", "deny", "/tmp/\x1b[2J\xc2\x9b" "1m\xe2\x80\xae" "txt", "not granted", 7));
+      .add(ev("fs", "deny",
+              "/tmp/\x1b[2J\xc2\x9b"
+              "1m\xe2\x80\xae"
+              "txt",
+              "not granted", 7));
   std::string out = render(f.text, {}, true);
   EXPECT_NE(out.find("sh -c \\x1b]0;owned\\x07"), std::string::npos) << out;
   EXPECT_NE(out.find("/tmp/\\x1b[2J\\u009b1m\\u202etxt"), std::string::npos) << out;
@@ -354,7 +358,8 @@ TEST(LogHint, NetworkFromHostAndPortOrSubject) {
 }
 
 TEST(LogHint, DnsName) {
-  EXPECT_EQ(allow_hint(log_event(ev("dns", "deny", "tunnel.example.net."))), "network.allow = [\"tunnel.example.net\"]");
+  EXPECT_EQ(allow_hint(log_event(ev("dns", "deny", "tunnel.example.net."))),
+            "network.allow = [\"tunnel.example.net\"]");
   EXPECT_EQ(allow_hint(log_event(ev("dns", "deny", "x", "", {}, {{"name", "q.example.org"}}))),
             "network.allow = [\"q.example.org\"]");
 }
@@ -367,13 +372,15 @@ TEST(LogHint, SyscallWeakensTheBaseline) {
   EXPECT_EQ(allow_hint(log_event(ev("syscall", "deny", "#101", "", {}, {{"syscall", "ptrace"}}))),
             "syscalls.allow = [\"ptrace\"]  (weakens the baseline)");
   EXPECT_EQ(allow_hint(log_event(ev("syscall", "deny", "#999"))), std::nullopt);
-  EXPECT_EQ(describe_attempt(log_event(ev("syscall", "deny", "ptrace", "", {}, {{"syscall", "ptrace"}, {"args", {16, 1234}}}))),
+  EXPECT_EQ(describe_attempt(
+                log_event(ev("syscall", "deny", "ptrace", "", {}, {{"syscall", "ptrace"}, {"args", {16, 1234}}}))),
             "ptrace(16, 1234)");
   EXPECT_EQ(describe_attempt(log_event(ev("syscall", "deny", "bpf"))), "system call bpf");
 }
 
 TEST(LogHint, LimitKeyFromExtraFields) {
-  EXPECT_EQ(allow_hint(log_event(ev("limit", "kill", "oom", "memory.max 2G (agent.toml:3)", {}, {{"limit", "memory"}, {"value", "2G"}}))),
+  EXPECT_EQ(allow_hint(log_event(ev("limit", "kill", "oom", "memory.max 2G (agent.toml:3)", {},
+                                    {{"limit", "memory"}, {"value", "2G"}}))),
             "limits.memory = <more than 2G>");
   EXPECT_EQ(allow_hint(log_event(ev("limit", "deny", "fork", "", {}, {{"limit", "pids.max"}}))),
             "limits.pids = <a higher value>");
@@ -437,7 +444,9 @@ TEST(LogFilter, JsonPrintsTheRawLinesThatMatch) {
   EXPECT_EQ(n, 5);
 
   // For a terminal, a C1 control inside a string becomes an escape meaning the same value.
-  std::string line = "{\"layer\":\"fs\",\"action\":\"deny\",\"subject\":\"a\xc2\x9b" "b\"}";
+  std::string line =
+      "{\"layer\":\"fs\",\"action\":\"deny\",\"subject\":\"a\xc2\x9b"
+      "b\"}";
   EXPECT_EQ(terminal_safe_json(line), "{\"layer\":\"fs\",\"action\":\"deny\",\"subject\":\"a\\u009bb\"}");
   EXPECT_EQ(nlohmann::json::parse(terminal_safe_json(line)), nlohmann::json::parse(line));
 }
@@ -465,7 +474,8 @@ TEST(LogVerify, ExitStatusesAndMessages) {
   std::ostringstream cut;
   EXPECT_EQ(report_verify(cut, verify_log_text(two)), kVerifyIncomplete);
   EXPECT_EQ(kVerifyIncomplete, 2);
-  EXPECT_EQ(cut.str(), "ok: 2 events, hash chain intact\nsession still running or truncated (no session exit event yet)\n");
+  EXPECT_EQ(cut.str(),
+            "ok: 2 events, hash chain intact\nsession still running or truncated (no session exit event yet)\n");
 
   // One byte edited in the denial.
   std::string edited = text;
@@ -574,7 +584,7 @@ TEST_F(LogListTest, ResolvesSessionArguments) {
   EXPECT_EQ(resolve_log_argument("", dir_), denied_);  // the most recent
   EXPECT_EQ(resolve_log_argument("20261121T090000Z-2222222222222222", dir_), running_);
   EXPECT_EQ(resolve_log_argument("20261120T090000Z-1111111111111111.jsonl", dir_), complete_);
-  EXPECT_EQ(resolve_log_argument("20261122", dir_), denied_);  // a unique prefix
+  EXPECT_EQ(resolve_log_argument("20261122", dir_), denied_);   // a unique prefix
   EXPECT_EQ(resolve_log_argument(complete_, dir_), complete_);  // a path
   EXPECT_EQ(error_of([&] { (void)resolve_log_argument("2026112", dir_); }),
             "session prefix \"2026112\" is ambiguous: 3 sessions match (20261122T090000Z-3333333333333333, "
@@ -583,8 +593,9 @@ TEST_F(LogListTest, ResolvesSessionArguments) {
             "no session \"1999\" in " + dir_ + " and no file of that name (see 'paddock log --list')");
   EXPECT_EQ(error_of([&] { (void)resolve_log_argument("", state_ / "empty"); }),
             "no session logs in " + state_ / "empty" + " yet (each `paddock run` writes one there)");
-  EXPECT_NE(error_of([&] { (void)resolve_log_argument(state_ / "missing.jsonl", dir_); })
-                .find("cannot open audit log " + state_ / "missing.jsonl"),
+  EXPECT_NE(error_of([&] {
+              (void)resolve_log_argument(state_ / "missing.jsonl", dir_);
+            }).find("cannot open audit log " + state_ / "missing.jsonl"),
             std::string::npos);
 }
 
