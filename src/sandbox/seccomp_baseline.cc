@@ -7,6 +7,8 @@
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -151,6 +153,25 @@ std::vector<SeccompRule> baseline_seccomp_rules() {
   // numa_available() reports "no NUMA" and programs take their non-NUMA path.
   b.deny("@numa", EPERM, {"mbind", "migrate_pages", "move_pages", "set_mempolicy", "get_mempolicy",
                           "set_mempolicy_home_node"});
+
+  // --- no setuid/setgid files (systemd's RestrictSUIDSGID=) -------------------------------------
+  // Root inside the sandbox still owns what it creates: a setuid-root file left in a writable
+  // grant would be root for every host user who can reach it.
+  constexpr std::uint64_t kTmpfile = 020000000;  // __O_TMPFILE
+  for (std::uint64_t bit : {std::uint64_t{S_ISUID}, std::uint64_t{S_ISGID}}) {
+    b.add("chmod", EPERM, {masked(1, bit, bit)}, "@suid");
+    b.add("fchmod", EPERM, {masked(1, bit, bit)}, "@suid");
+    b.add("fchmodat", EPERM, {masked(2, bit, bit)}, "@suid");
+    b.add("creat", EPERM, {masked(1, bit, bit)}, "@suid");
+    b.add("mknod", EPERM, {masked(1, bit, bit)}, "@suid");
+    b.add("mknodat", EPERM, {masked(2, bit, bit)}, "@suid");
+    for (std::uint64_t create : {std::uint64_t{O_CREAT}, kTmpfile}) {
+      b.add("open", EPERM, {masked(1, create, create), masked(2, bit, bit)}, "@suid");
+      b.add("openat", EPERM, {masked(2, create, create), masked(3, bit, bit)}, "@suid");
+    }
+  }
+  // openat2 passes its mode in memory seccomp cannot read: ENOSYS, callers fall back to openat.
+  b.deny("@suid", ENOSYS, {"openat2"});
 
   // --- terminal injection -----------------------------------------------------------------------
   // The kernel truncates the request to 32 bits: compare the low half only.
