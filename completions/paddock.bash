@@ -1,7 +1,7 @@
 # bash completion for paddock(1)                                 -*- shell-script -*-
 #
 #   paddock [run] [OPTIONS] -- COMMAND [ARG]...
-#   paddock profile list | show [--resolved] NAME | check FILE... | new NAME
+#   paddock profile list | show [--resolved] NAME | check FILE... | new NAME | trust FILE...
 #   paddock doctor
 #   paddock log [SESSION|FILE] [--denials] [--layer L] [--follow] [--json] [--verify] [--list [--all]]
 #
@@ -134,7 +134,7 @@ _paddock() {
                 ;;
             profile)
                 case $w in
-                    list | show | check | new) state=profile-$w ;;
+                    list | show | check | new | trust) state=profile-$w ;;
                 esac
                 ;;
             log)
@@ -204,7 +204,7 @@ _paddock() {
             if [[ $cur == -* ]]; then
                 _paddock_add_words "-h --help" "$cur"
             else
-                _paddock_add_words "list show check new" "$cur"
+                _paddock_add_words "list show check new trust" "$cur"
             fi
             ;;
         profile-show)
@@ -214,6 +214,13 @@ _paddock() {
                 _paddock_add_files "$cur"
             else
                 _paddock_add_words "$(_paddock_profile_names "$bin")" "$cur"
+            fi
+            ;;
+        profile-trust)
+            if [[ $cur == -* ]]; then
+                _paddock_add_words "-h --help" "$cur"
+            else
+                _paddock_add_files "$cur"
             fi
             ;;
         profile-check)

@@ -42,7 +42,7 @@ function __paddock_state
                 end
             case profile
                 switch $t
-                    case list show check new
+                    case list show check new trust
                         set state profile-$t
                 end
         end
@@ -142,6 +142,8 @@ complete -c paddock -n '__paddock_is profile' -a list -d 'List profiles on the s
 complete -c paddock -n '__paddock_is profile' -a show -d 'Print a profile, or with --resolved the merged policy'
 complete -c paddock -n '__paddock_is profile' -a check -d 'Validate profile files (with their extends)'
 complete -c paddock -n '__paddock_is profile' -a new -d 'Create a commented profile in your profile folder'
+complete -c paddock -n '__paddock_is profile' -a trust -d 'Trust the current content of profile files outside your profile folders'
+complete -c paddock -n '__paddock_is profile-trust' -F
 complete -c paddock -n '__paddock_is profile-show' -l resolved -d 'Show the fully merged policy, each rule with its file:line'
 complete -c paddock -n '__paddock_is profile-show' -a '(__paddock_profile_refs)'
 complete -c paddock -n '__paddock_is profile-check' -F -a '(__paddock_profiles)'

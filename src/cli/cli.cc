@@ -76,6 +76,9 @@ int cli_main(int argc, char** argv) {
   p_check->add_option("files", prof_opts.files, "Profile files or names")->required()->type_name("FILE");
   CLI::App* p_new = profile->add_subcommand("new", "Create a commented profile in your profile folder");
   p_new->add_option("name", prof_opts.name, "Name of the new profile")->required()->type_name("NAME");
+  CLI::App* p_trust = profile->add_subcommand(
+      "trust", "Trust the current content of profile files outside your profile folders (e.g. ./.paddock/*.toml)");
+  p_trust->add_option("files", prof_opts.files, "Profile files to trust, after reviewing them")->required()->type_name("FILE");
 
   CLI::App* doctor = app.add_subcommand("doctor", "Report which sandbox layers this kernel and user can enforce");
 
@@ -140,6 +143,7 @@ int cli_main(int argc, char** argv) {
   if (*p_show) return profile_show(prof_opts);
   if (*p_check) return profile_check(prof_opts);
   if (*p_new) return profile_new(prof_opts);
+  if (*p_trust) return profile_trust(prof_opts);
   if (*doctor) return doctor_command();
   if (*log) return log_command(log_opts);
   return 125;

@@ -45,6 +45,7 @@ int profile_list();
 int profile_show(const ProfileOptions& opts);
 int profile_check(const ProfileOptions& opts);
 int profile_new(const ProfileOptions& opts);
+int profile_trust(const ProfileOptions& opts);
 int doctor_command();
 // Exit status 0; with --verify 0 intact, 1 tampered, 2 intact but incomplete (log_format.h).
 int log_command(const LogOptions& opts);

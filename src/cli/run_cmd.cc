@@ -1,5 +1,8 @@
 // `paddock run`: flags -> overrides -> Policy -> (plan) -> sandbox.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <cstdio>
 #include <iostream>
@@ -104,16 +107,30 @@ int run_command(const RunOptions& o) {
   if (o.command.empty() && !o.dry_run) {
     throw Error("no command given (usage: paddock [run] [OPTIONS] -- COMMAND [ARG]...)");
   }
+  // paddock's own folders exist before the sandbox does, so they can be guarded inside it.
+  std::string config_dir = vars.xdg_config_home + "/paddock";
+  std::string state_dir = vars.xdg_state_home + "/paddock";
+  std::string session_id = AuditWriter::new_session_id();
+  std::unique_ptr<AuditWriter> audit_ptr;
+  std::vector<std::string> protected_paths{config_dir, state_dir};
+  if (!o.dry_run) {
+    for (const auto& d : {config_dir, state_dir}) {
+      std::error_code ec;
+      std::filesystem::create_directories(d, ec);
+      if (!ec) ::chmod(d.c_str(), 0700);
+    }
+    audit_ptr = std::make_unique<AuditWriter>(session_id, o.audit.empty() ? AuditWriter::default_path(session_id) : o.audit);
+    if (!o.audit.empty() && o.audit != "-") protected_paths.push_back(normalize_path(o.audit[0] == '/' ? o.audit : vars.cwd + "/" + o.audit));
+  }
   // --dry-run asks the kernel whether user namespaces work; a real run learns it from clone().
-  HostFacts facts = gather_host_facts(policy, vars.cwd, o.dry_run);
+  HostFacts facts = gather_host_facts(policy, vars.cwd, o.dry_run, protected_paths);
   SandboxPlan plan = make_plan(policy, facts, o.command);
   if (o.dry_run) {
     print_plan(std::cout, plan);
     return 0;
   }
   std::vector<SecretValue> secrets = read_secrets(policy, facts);
-  std::string session_id = AuditWriter::new_session_id();
-  AuditWriter audit(session_id, o.audit.empty() ? AuditWriter::default_path(session_id) : o.audit);
+  AuditWriter& audit = *audit_ptr;
   auto started = std::chrono::steady_clock::now();
   SessionOptions sopts{o.verbosity < 0, o.verbosity > 0, &audit, policy.limits.max_denials};
   auto say = [&](const std::string& what, const std::string& text) {

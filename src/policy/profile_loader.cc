@@ -12,6 +12,7 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include "audit/sha256.h"
 #include "policy/file_trust.h"
 #include "util/unique_fd.h"
 
@@ -675,6 +676,20 @@ Policy ProfileLoader::load(const std::vector<std::string>& refs, const Policy* o
         stack.push_back(canon);
         stack_names.push_back(ref);
         std::string text = read_profile_file(path);
+        // Named on the command line by path: the user chose that file. Anything found by name
+        // in a project folder, or pulled in by extends from outside paddock's folders, could
+        // have been written by an earlier sandbox: only its trusted content is used.
+        bool explicit_path = from == nullptr && is_profile_path(ref);
+        if (!explicit_path && !search_.in_trusted_folder(path)) {
+          std::string abs = fs::weakly_canonical(path, ec).string();
+          if (ec) abs = path;
+          if (!trust_.trusted(abs, sha256_hex(text))) {
+            std::string msg = path + " is not trusted: a sandboxed agent with write access to its folder could have "
+                                     "written it. Review it, then run: paddock profile trust " + abs;
+            if (from != nullptr) throw Error(*from, "extends: " + msg);
+            throw Error(msg);
+          }
+        }
         std::vector<std::pair<std::string, Origin>> extends;
         Policy layer = parse_profile_text(text, path, vars_, &extends);
         std::string dir = fs::path(path).parent_path().string();

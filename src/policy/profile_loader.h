@@ -16,13 +16,20 @@
 
 #include "policy/policy.h"
 #include "policy/search_path.h"
+#include "policy/trust.h"
 #include "policy/variables.h"
 
 namespace paddock {
 
 class ProfileLoader {
  public:
-  ProfileLoader(Variables vars, SearchPath search) : vars_(std::move(vars)), search_(std::move(search)) {}
+  ProfileLoader(Variables vars, SearchPath search)
+      : vars_(std::move(vars)), search_(std::move(search)), trust_(vars_.xdg_config_home + "/paddock/trusted") {}
+
+  // Profiles outside the user, system and shipped folders that were not named by path on the
+  // command line must have been trusted (see trust.h).
+  void set_trust_store(TrustStore t) { trust_ = std::move(t); }
+  [[nodiscard]] const TrustStore& trust_store() const { return trust_; }
 
   // Loads each reference (a profile name from the search path, or a file path) with its
   // extends chain, merges them in order, then merges `overrides` (command-line flags) last.
@@ -38,6 +45,7 @@ class ProfileLoader {
  private:
   Variables vars_;
   SearchPath search_;
+  TrustStore trust_;
 };
 
 // Parses one profile's text into a layer (no extends resolution); `extends` receives the

@@ -52,6 +52,19 @@ std::optional<std::string> SearchPath::find(const std::string& name) const {
   return std::nullopt;
 }
 
+bool SearchPath::in_trusted_folder(const std::string& path) const {
+  std::error_code ec;
+  std::string canon = fs::weakly_canonical(path, ec).string();
+  if (ec) canon = path;
+  for (const auto& d : dirs_) {
+    if (d.label == "project") continue;
+    std::string dir = fs::weakly_canonical(d.dir, ec).string();
+    if (ec) dir = d.dir;
+    if (path_within(canon, dir)) return true;
+  }
+  return false;
+}
+
 std::vector<SearchPath::Entry> SearchPath::list() const {
   std::vector<Entry> out;
   std::set<std::string> seen;

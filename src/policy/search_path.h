@@ -26,6 +26,9 @@ class SearchPath {
   [[nodiscard]] const std::vector<SearchDir>& dirs() const { return dirs_; }
   // The first "<dir>/<name>.toml" that exists.
   [[nodiscard]] std::optional<std::string> find(const std::string& name) const;
+  // Whether `path` lies in one of the folders paddock trusts by location (user, system,
+  // shipped): everything else needs `paddock profile trust`.
+  [[nodiscard]] bool in_trusted_folder(const std::string& path) const;
 
   struct Entry {
     std::string name;

@@ -579,6 +579,15 @@ struct CgroupBuilder {
       }
       parents.emplace_back(ctrl, parent);
     }
+    // CPU time (the exit record, limits.cpu_time) comes from cpuacct, which may be its own
+    // hierarchy rather than co-mounted with cpu. Optional: without it the usage reads 0.
+    if (std::string acct = find_v1_mount(roots.v1, "cpuacct", roots.fake); !acct.empty()) {
+      auto it = self.v1.find("cpuacct");
+      if (it != self.v1.end() && sane_cgroup_path(it->second)) {
+        std::string parent = join_path(acct, it->second);
+        if (is_dir(parent) && writable(parent)) parents.emplace_back("cpuacct", parent);
+      }
+    }
 
     Ptr cg = fresh(l, SessionCgroup::Version::V1, roots.fake);
     const std::string name = session_dir_name(session);
@@ -591,6 +600,7 @@ struct CgroupBuilder {
       if (ctrl == "memory") cg->memory_dir_ = dir;
       if (ctrl == "pids") cg->pids_dir_ = dir;
       if (ctrl == "cpu") cg->cpu_dir_ = dir;
+      if (ctrl == "cpuacct") cg->cpuacct_dir_ = dir;
     }
     write_v1_limits(*cg, l);
     open_v1_events(*cg);
@@ -780,9 +790,9 @@ CgroupEvents SessionCgroup::events() const {
     ev.memory_max = std::max(fails, floor);
   }
   if (!pids_dir_.empty()) ev.pids_max = key_values(read_text(pids_dir_ + "/pids.events"))["max"];
-  if (!cpu_dir_.empty()) {
-    ev.cpu_throttled = key_values(read_text(cpu_dir_ + "/cpu.stat"))["nr_throttled"];
-    if (auto ns = read_u64(cpu_dir_ + "/cpuacct.usage")) ev.cpu_usage_usec = *ns / 1000;
+  if (!cpu_dir_.empty()) ev.cpu_throttled = key_values(read_text(cpu_dir_ + "/cpu.stat"))["nr_throttled"];
+  if (!cpuacct_dir_.empty()) {
+    if (auto ns = read_u64(cpuacct_dir_ + "/cpuacct.usage")) ev.cpu_usage_usec = *ns / 1000;
   }
   return ev;
 }
@@ -867,7 +877,7 @@ int cleanup_stale_cgroups(const CgroupRoots& roots) {
   std::set<std::string> tops;
   if (!roots.v2.empty() && (roots.fake || fs_is(roots.v2, kCgroup2Magic))) tops.insert(roots.v2);
   if (!roots.v1.empty()) {
-    for (const char* c : {"memory", "pids", "cpu"}) {
+    for (const char* c : {"memory", "pids", "cpu", "cpuacct"}) {
       std::string m = find_v1_mount(roots.v1, c, roots.fake);
       if (!m.empty()) tops.insert(m);
     }

@@ -115,6 +115,7 @@ class SessionCgroup {
   std::vector<std::string> enabled_in_session_;  // controllers enabled in session_dir_'s subtree_control
   std::string via_;                              // how the cgroup was obtained, for description()
   std::string memory_dir_, pids_dir_, cpu_dir_;  // v1, per controller ("" when not used)
+  std::string cpuacct_dir_;                      // v1: CPU time accounting, where a cpuacct hierarchy is writable
   mutable bool high_pending_ = false;            // v1: threshold not registered yet (see event_fds())
   mutable int high_efd_ = -1;                    // v1: the threshold eventfd (owned by event_fds_)
   std::uint64_t high_signals_ = 0;               // v1: threshold notifications drained by ack_events()

@@ -44,7 +44,8 @@ int landlock_abi_version() {
   return abi < 0 ? 0 : static_cast<int>(abi);
 }
 
-HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_userns) {
+HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_userns,
+                            std::vector<std::string> protected_paths) {
   HostFacts h;
   h.uid = getuid();
   h.gid = getgid();
@@ -68,9 +69,19 @@ HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_
     h.userns = f.userns;
     h.userns_detail = f.userns_detail;
   }
-  for (const auto* list : {&p.read, &p.write, &p.deny}) {
+  for (const auto* list : {&p.read, &p.write}) {
     for (const auto& g : *list) h.paths.emplace(g.path, lstat_info(g.path));
   }
+  // Guarded paths and the folders above them (which the plan may pin in place).
+  auto with_ancestors = [&](const std::string& path) {
+    for (std::string a = path; a.size() > 1; a = a.substr(0, a.rfind('/'))) {
+      if (h.paths.count(a) != 0) break;
+      h.paths.emplace(a, lstat_info(a));
+    }
+  };
+  for (const auto& g : p.deny) with_ancestors(g.path);
+  for (const auto& path : protected_paths) with_ancestors(path);
+  h.protected_paths = std::move(protected_paths);
   return h;
 }
 

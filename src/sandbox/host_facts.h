@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "policy/policy.h"
 #include "sandbox/plan.h"
@@ -11,7 +12,8 @@ namespace paddock {
 
 // `probe_userns`: fork a throwaway child to check that a user namespace can be created
 // (used by --dry-run and doctor; `run` finds out from clone() itself, which is cheaper).
-HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_userns);
+HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_userns,
+                            std::vector<std::string> protected_paths = {});
 
 int landlock_abi_version();
 

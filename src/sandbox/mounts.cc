@@ -198,13 +198,20 @@ class RootBuilder {
         proc_target_ = m.target;
         break;
       }
-      case MountOp::Kind::ReadOnly: {
+      case MountOp::Kind::ReadOnly:
+      case MountOp::Kind::Pin: {
         UniqueFd at = open_beneath(newroot_.get(), m.target);
-        if (!at) break;  // not present on this kernel
+        if (!at) {
+          // /proc entries this kernel lacks are fine; a guard that cannot be placed is not.
+          if (m.kind == MountOp::Kind::ReadOnly && path_within(m.target, "/proc")) break;
+          fail("cannot guard " + m.target + " (it vanished or is reached through a symlink)");
+        }
         UniqueFd tree(sys::open_tree(at.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
         if (!tree) fail("cloning " + m.target);
-        if (sys::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) != 0) {
-          fail("read-only flags for " + m.target);
+        std::uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+        if (m.kind == MountOp::Kind::ReadOnly) attrs |= MOUNT_ATTR_RDONLY;
+        if (sys::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, attrs) != 0) {
+          fail("flags for " + m.target);
         }
         if (sys::move_mount(tree.get(), "", at.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
           fail("remounting " + m.target + " read-only");

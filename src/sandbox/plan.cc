@@ -112,28 +112,60 @@ void plan_mounts(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
   plan.mounts.push_back({MountOp::Kind::Symlink, "/proc/self/fd/1", "/dev/stdout", d, ""});
   plan.mounts.push_back({MountOp::Kind::Symlink, "/proc/self/fd/2", "/dev/stderr", d, ""});
 
-  // Masks last, so they cover grants that contain them.
+  // Masks last, so they cover grants that contain them. The innermost grant containing a
+  // path decides (the last one in mount order when several have the same path): only a host
+  // bind shows what lies below, and only a writable one lets the sandbox rename folders.
+  auto innermost = [&](const std::string& path) {
+    const Grant* in = nullptr;
+    for (const auto& g : grants) {
+      if (path_within(path, g.g.path) && (in == nullptr || g.g.path.size() >= in->g.path.size())) in = &g;
+    }
+    return in;
+  };
+  std::vector<MountOp> guards;
+  std::set<std::string> pins;
+  // In a writable grant every folder between the grant and a guarded path becomes a mount
+  // point, so the sandbox cannot move the guarded path aside (rename or rmdir: EBUSY) and have
+  // it unguarded in the next session.
+  auto pin_ancestors = [&](const std::string& path, const Grant& g) {
+    if (g.kind != Grant::Kind::Rw) return;
+    for (std::string a = path.substr(0, path.rfind('/')); a.size() > g.g.path.size() && path_within(a, g.g.path);
+         a = a.substr(0, a.rfind('/'))) {
+      pins.insert(a);
+    }
+  };
   std::vector<PathGrant> denies = p.deny;
   std::sort(denies.begin(), denies.end(), [](const PathGrant& a, const PathGrant& b2) { return a.path < b2.path; });
   for (const auto& dn : denies) {
-    // The innermost grant containing the path decides (the last one in mount order when
-    // several have the same path): only a host bind shows what lies below.
-    const Grant* innermost = nullptr;
-    for (const auto& g : grants) {
-      if (path_within(dn.path, g.g.path) && (innermost == nullptr || g.g.path.size() >= innermost->g.path.size())) innermost = &g;
-    }
-    if (innermost == nullptr || innermost->kind == Grant::Kind::Tmpfs) continue;  // not visible in the sandbox at all (or inside a fresh tmpfs)
+    const Grant* in = innermost(dn.path);
+    if (in == nullptr || in->kind == Grant::Kind::Tmpfs) continue;  // not visible at all, or inside a fresh tmpfs
     PathInfo info = h.info(dn.path);
     switch (info.type) {
-      case PathInfo::Type::Missing: break;  // nothing to hide
-      case PathInfo::Type::Dir: plan.mounts.push_back({MountOp::Kind::MaskDir, "", dn.path, dn.origin, "filesystem.deny"}); break;
+      case PathInfo::Type::Missing: continue;  // nothing to hide
+      case PathInfo::Type::Dir: guards.push_back({MountOp::Kind::MaskDir, "", dn.path, dn.origin, "filesystem.deny"}); break;
       case PathInfo::Type::Symlink:
         plan.warnings.push_back("deny " + dn.path + " (" + dn.origin.short_str() +
                                 ") is a symlink; it is not followed, deny its target instead");
-        break;
-      default: plan.mounts.push_back({MountOp::Kind::MaskFile, "", dn.path, dn.origin, "filesystem.deny"});
+        continue;
+      default: guards.push_back({MountOp::Kind::MaskFile, "", dn.path, dn.origin, "filesystem.deny"});
     }
+    pin_ancestors(dn.path, *in);
   }
+  for (const auto& path : h.protected_paths) {
+    const Grant* in = innermost(path);
+    if (in == nullptr || in->kind != Grant::Kind::Rw) continue;  // read-only or invisible already
+    auto type = h.info(path).type;
+    if (type == PathInfo::Type::Missing || type == PathInfo::Type::Symlink) continue;
+    guards.push_back({MountOp::Kind::ReadOnly, "", path, builtin("paddock's own state"),
+                      "profiles, trust store and audit logs stay out of the sandbox's reach"});
+    pin_ancestors(path, *in);
+  }
+  for (const auto& a : pins) {
+    if (h.info(a).type != PathInfo::Type::Dir) continue;
+    plan.mounts.push_back({MountOp::Kind::Pin, "", a, builtin("guard"), "holds a masked path in place"});
+  }
+  std::stable_sort(guards.begin(), guards.end(), [](const MountOp& a, const MountOp& b2) { return a.target < b2.target; });
+  plan.mounts.insert(plan.mounts.end(), guards.begin(), guards.end());
 
   bool file_secrets = std::any_of(p.secrets.begin(), p.secrets.end(), [](const Secret& s) { return s.expose == Secret::Expose::File; });
   if (file_secrets) {
@@ -167,7 +199,10 @@ void plan_landlock(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
     if (skip(g.path)) continue;
     ll.rules.push_back({g.path, is_dir(h, g.path) ? all : file_all, g.origin});
   }
-  for (const auto& g : p.tmpfs) ll.rules.push_back({g.path, all, g.origin});
+  // Without a private mount view a "tmpfs" path would be the host's real folder: no rule.
+  if (plan.namespaces) {
+    for (const auto& g : p.tmpfs) ll.rules.push_back({g.path, all, g.origin});
+  }
   // Every command needs /proc and the harmless devices, with or without a private root
   // (without one, /proc is the host's: that is part of what "degraded" means).
   Origin b = builtin("/proc");
@@ -268,6 +303,7 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
     std::string d = "namespaces: unavailable (" + h.userns_detail +
                     "); running without a private root, pid or network namespace (Landlock and seccomp only)";
     for (const auto& dn : p.deny) d += "; deny " + dn.path + " is not enforced inside grants";
+    for (const auto& t : p.tmpfs) d += "; tmpfs " + t.path + " is not available (not even the host's folder)";
     plan.degradations.push_back(d);
   }
   if (plan.namespaces) {

@@ -29,6 +29,9 @@ struct HostFacts {
   bool userns = true;
   bool seccomp_notify = true;
   std::string userns_detail, landlock_detail;
+  // paddock's own configuration and state (profiles, trust store, audit logs): never writable
+  // from inside, even when a grant contains them.
+  std::vector<std::string> protected_paths;
   // lstat-like answers for absolute host paths; the plan asks only about paths in the policy
   // and their parents.
   std::map<std::string, PathInfo> paths;
@@ -50,7 +53,8 @@ struct MountOp {
     Devpts,     // new devpts instance at /dev/pts
     Symlink,    // symlink at target pointing to source
     Secrets,    // tmpfs at /run/secrets holding the file-exposed secrets
-    ReadOnly,   // remount target read-only (e.g. /proc/sys)
+    ReadOnly,   // bind target over itself read-only (e.g. /proc/sys, paddock's own state)
+    Pin,        // bind target over itself: a mount point cannot be renamed or removed
   };
   Kind kind;
   std::string source;  // host path (binds), link text (Symlink)

@@ -22,7 +22,8 @@ const char* mount_kind(MountOp::Kind k) {
     case MountOp::Kind::Devpts: return "devpts";
     case MountOp::Kind::Symlink: return "symlink";
     case MountOp::Kind::Secrets: return "secrets";
-    case MountOp::Kind::ReadOnly: return "remount-ro";
+    case MountOp::Kind::ReadOnly: return "rebind-ro";
+    case MountOp::Kind::Pin: return "pin";
   }
   return "?";
 }

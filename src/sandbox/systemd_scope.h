@@ -42,8 +42,9 @@ std::string scope_unit_name(const std::string& session);
 // Connects to the systemd that manages this user's processes: the system instance as root
 // (its private socket /run/systemd/private when present, else the system bus), the user
 // instance otherwise ($DBUS_SESSION_BUS_ADDRESS, or $XDG_RUNTIME_DIR/bus). Returns nullptr and
-// sets `why` (e.g. "no systemd user bus ($DBUS_SESSION_BUS_ADDRESS is unset and
-// $XDG_RUNTIME_DIR/bus does not exist)") when there is nothing to connect to.
+// sets `why` (e.g. "systemd is not running (no /run/systemd/system)", "no systemd user bus
+// ($DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus does not exist)") when there is
+// nothing to connect to.
 SdBusPtr open_systemd_bus(std::string& why);
 
 // The StartTransientUnit method call for `scope` on `bus` (any started connection), not sent.

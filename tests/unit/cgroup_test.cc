@@ -540,12 +540,21 @@ TEST(CgroupV1Real, LimitsMembershipAndTeardown) {
   EXPECT_THAT(slurp(pids + "/cgroup.procs"), HasSubstr(std::to_string(child)));
   EXPECT_EQ(trimmed(slurp(pids + "/pids.current")), "1");
 
+  // CPU time is accounted even without a cpu limit, where a cpuacct hierarchy exists.
+  const std::string acct = RealV1::dir("cpuacct", session);
+  if (!acct.empty()) {
+    EXPECT_THAT(slurp(acct + "/cgroup.procs"), HasSubstr(std::to_string(child)));
+  }
+
   cg.reset();  // kills the child and removes the dirs
   int st = 0;
   ASSERT_EQ(waitpid(child, &st, 0), child);
   EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
   EXPECT_FALSE(fs::exists(mem));
   EXPECT_FALSE(fs::exists(pids));
+  if (!acct.empty()) {
+    EXPECT_FALSE(fs::exists(acct));
+  }
 }
 
 TEST(CgroupV1Real, ForkBombHitsPidsMax) {
@@ -610,11 +619,8 @@ TEST(CgroupV1Real, MemoryBombIsOomKilledAndReported) {
     close(go[1]);
     char b;
     if (read(go[0], &b, 1) != 1) _exit(5);
-    for (int i = 0; i < 512; ++i) {
-      auto* p = static_cast<char*>(malloc(1 << 20));
-      if (p == nullptr) _exit(3);
-      memset(p, i, 1 << 20);
-    }
+    std::vector<std::vector<char>> hog;
+    for (int i = 0; i < 512; ++i) hog.emplace_back(1 << 20, static_cast<char>(i | 1));  // touched, so charged
     _exit(0);
   }
   close(go[0]);
@@ -690,7 +696,13 @@ TEST(CgroupV1Real, CpuQuotaThrottles) {
   close(go[1]);
   int st = 0;
   ASSERT_EQ(waitpid(child, &st, 0), child);
-  EXPECT_GT(cg->events().cpu_throttled, 0U);
+  CgroupEvents ev = cg->events();
+  EXPECT_GT(ev.cpu_throttled, 0U);
+  if (!RealV1::dir("cpuacct", "x").empty()) {
+    // About 40 ms of CPU in 400 ms of wall time at 0.1 cpus.
+    EXPECT_GT(ev.cpu_usage_usec, 10000U);
+    EXPECT_LT(ev.cpu_usage_usec, 200000U);
+  }
 }
 
 TEST(CgroupRealLayout, DetectedRootsOnThisMachine) {

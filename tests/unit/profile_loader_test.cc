@@ -2,6 +2,8 @@
 // shipped profiles. Every test works in its own temporary folders.
 #include "policy/profile_loader.h"
 
+#include "audit/sha256.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -24,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::error_of;
+using ::testing::AllOf;
 using test::TempDir;
 using test::test_vars;
 using ::testing::ElementsAre;
@@ -143,6 +146,14 @@ TEST(Extends, RelativePathsResolveFromTheProfilesFolder) {
   d.write("shared/more.toml", "[filesystem]\nread = [\"${PROFILE_DIR}\"]\n");
   d.write("team/agent.toml", "extends = [\"../shared/common.toml\", \"${PROFILE_DIR}/../shared/more.toml\"]\n");
   auto l = loader_for({d / "team"});
+  // shared/ is outside the profile folders: its files are used only once trusted.
+  l.set_trust_store(TrustStore(d / "trusted"));
+  EXPECT_THAT(error_of([&] { (void)l.load({"agent"}); }),
+              AllOf(HasSubstr("team/agent.toml:1:12: extends: "), HasSubstr("shared/common.toml is not trusted"),
+                    HasSubstr("paddock profile trust")));
+  for (const char* f : {"shared/common.toml", "shared/more.toml"}) {
+    l.trust_store().trust(d / f, sha256_hex(test::read_file(d / f)));
+  }
   Policy p = l.load({"agent"});
   EXPECT_THAT(paths_of(p.read), ElementsAre("/common", d / "shared"));
   ASSERT_EQ(p.profiles.size(), 3u);
@@ -748,6 +759,35 @@ TEST(MergeLayer, AnExplicitGrantBeatsATmpfsOfTheSamePath) {
   finalize_policy(p);
   EXPECT_THAT(paths_of(p.write), ElementsAre("/tmp"));
   EXPECT_THAT(paths_of(p.tmpfs), ElementsAre("/var/tmp"));
+}
+
+}  // namespace
+}  // namespace paddock
+
+namespace paddock {
+namespace {
+
+// A profile an earlier sandbox could have planted in a project folder is refused until the
+// user trusts that exact content; a changed file needs trusting again.
+TEST(Trust, ProjectProfilesNeedTrust) {
+  TempDir d;
+  d.write("project/.paddock/default.toml", "[filesystem]\nread = [\"/secret\"]\n");
+  d.write("user/other.toml", "description = \"user\"\n");
+  std::vector<SearchDir> dirs{{d / "project/.paddock", "project"}, {d / "user", "user"}};
+  ProfileLoader l(test_vars(), SearchPath(dirs));
+  l.set_trust_store(TrustStore(d / "trusted"));
+  std::string planted = d / "project/.paddock/default.toml";
+  EXPECT_THAT(error_of([&] { (void)l.load({"default"}); }),
+              AllOf(HasSubstr(planted + " is not trusted"), HasSubstr("paddock profile trust " + planted)));
+  // The user's own folder needs no trust step.
+  EXPECT_EQ(l.load({"other"}).description, "user");
+  // Named by path on the command line: the user chose the file.
+  EXPECT_THAT(paths_of(l.load({planted}).read), ElementsAre("/secret"));
+
+  l.trust_store().trust(planted, sha256_hex(test::read_file(planted)));
+  EXPECT_THAT(paths_of(l.load({"default"}).read), ElementsAre("/secret"));
+  d.write("project/.paddock/default.toml", "[filesystem]\nread = [\"/secret\", \"/more\"]\n");
+  EXPECT_THAT(error_of([&] { (void)l.load({"default"}); }), HasSubstr("is not trusted"));
 }
 
 }  // namespace
