@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -69,8 +70,7 @@ void probe_landlock(KernelFeatures& f) {
 
 void probe_seccomp(KernelFeatures& f) {
   f.seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
-  unsigned int action = SECCOMP_RET_USER_NOTIF;
-  f.seccomp_notify = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+  f.seccomp_notify = seccomp_listener_works();
 }
 
 void probe_cgroup(CgroupInfo& c) {
@@ -130,6 +130,22 @@ void probe_cgroup(CgroupInfo& c) {
 }
 
 }  // namespace
+
+bool seccomp_listener_works() {
+  unsigned int action = SECCOMP_RET_USER_NOTIF;
+  if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) != 0) return false;
+  if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0) return true;  // no filter in force: nothing can refuse it
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog prog = {1, &allow};
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    _exit(fd >= 0 ? 0 : 1);
+  }
+  int status = 0;
+  return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 std::string read_small_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -34,6 +34,12 @@ struct KernelFeatures {
 
 KernelFeatures probe_features();
 
+// Whether this process can install a seccomp filter with a user-notification listener. Cheap
+// (SECCOMP_GET_ACTION_AVAIL) when no filter is in force yet; under an existing filter (paddock
+// inside a sandbox) it is tried for real in a throwaway child, since the outer filter may
+// refuse listeners and the kernel allows only one listener per filter chain.
+bool seccomp_listener_works();
+
 // Reads a small /proc or /sys file; returns "" when unreadable (trailing newline stripped).
 std::string read_small_file(const std::string& path);
 

@@ -59,10 +59,7 @@ HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_
   if (h.landlock_abi == 0) {
     h.landlock_detail = errno == EOPNOTSUPP ? "Landlock is disabled in this kernel's LSM list" : "kernel without Landlock";
   }
-  {
-    unsigned int action = SECCOMP_RET_USER_NOTIF;
-    h.seccomp_notify = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
-  }
+  h.seccomp_notify = seccomp_listener_works();
   if (probe_userns) {
     KernelFeatures f;
     f = probe_features();

@@ -328,8 +328,9 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
   } else if (p.allows_best_effort("seccomp-notify")) {
     plan.degradations.push_back("seccomp-notify: unavailable; denied system calls are refused but not recorded");
   } else {
-    throw Error("seccomp: user notification is unavailable on this kernel, so denied system calls could not be "
-                "recorded; refusing to run. A profile may set sandbox.best_effort = [\"seccomp-notify\"]");
+    throw Error("seccomp: a user-notification listener cannot be installed (an older kernel, or a seccomp filter "
+                "already in force, as inside another sandbox), so denied system calls could not be recorded; refusing "
+                "to run. A profile may set sandbox.best_effort = [\"seccomp-notify\"]");
   }
   plan_env(p, h, plan);
 

@@ -1,0 +1,1920 @@
+// Integration tests: real commands in real sandboxes, asserting what the kernel did.
+//
+// Every test starts the paddock binary under test (PADDOCK_BIN) with a profile and flags and
+// runs paddock-probe (PADDOCK_PROBE) inside, which attempts one thing and prints `OK` or
+// `ERR <ERRNONAME>`. Tests come in pairs where a layer has a grant: the layer denies, and the
+// matching grant allows. Tests named Escape* are the escape battery: each asserts the precise
+// errno (or the kill) that stops a known way out.
+//
+// The suite runs as the invoking user. When run as root with PADDOCK_IT_UNPRIVILEGED=1 (the
+// `integration-unprivileged` meson test), it copies paddock, the probe, the profiles and
+// itself to a world-readable folder and re-runs itself as uid/gid 65534 through setpriv;
+// not root or no setpriv: exit 77 (meson: skipped).
+//
+// Layout of one test's folder (all under a private mkdtemp folder of this process):
+//   work/        the working directory of paddock (the default profile grants it read-write)
+//   work/.bin/   paddock-probe (and a paddock copy), hard links to this process's private copies
+//   home/        $HOME of paddock (not granted unless a test says so)
+//   state/       $XDG_STATE_HOME (audit logs), config/ $XDG_CONFIG_HOME (empty)
+// The probe lives in the working directory so that a test needs no extra --ro flag to run it.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/landlock.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pty.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using Args = std::vector<std::string>;
+
+// ------------------------------------------------------------------------------------------
+// Configuration of this process
+
+struct Config {
+  std::string paddock;       // the binary under test
+  std::string paddock_copy;  // a private copy, hard-linked into work dirs for nested runs
+  std::string probe;         // a private copy of paddock-probe
+  std::string profiles;      // the shipped profiles (PADDOCK_SHIPPED_PROFILES for paddock)
+  std::string base;          // this process's temporary folder
+  uid_t uid = 0;
+  gid_t gid = 0;
+  int landlock_abi = 0;      // as the kernel reports it (capped at 6 like paddock's plan)
+};
+Config g;
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && v[0] != '\0' ? v : fallback;
+}
+
+void write_file(const std::string& path, const std::string& text, mode_t mode = 0644) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  ::chmod(path.c_str(), mode);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string line;
+  while (std::getline(ss, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+
+// The probe's answers in a terminal's output (which also carries paddock's own messages).
+std::vector<std::string> probe_lines(const std::string& s) {
+  std::vector<std::string> out;
+  for (auto& l : lines_of(s)) {
+    if (l.rfind("OK", 0) == 0 || l.rfind("ERR ", 0) == 0) out.push_back(l);
+  }
+  return out;
+}
+
+std::string copy_exe(const std::string& from, const std::string& dir, const std::string& name) {
+  std::string to = dir + "/" + name;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+  ::chmod(to.c_str(), 0755);
+  return to;
+}
+
+int landlock_abi() {
+  long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  return abi < 0 ? 0 : static_cast<int>(std::min(abi, 6L));
+}
+
+// ------------------------------------------------------------------------------------------
+// Running processes
+
+struct Result {
+  int code = -1;  // exit status, -1 when killed by a signal
+  int sig = 0;    // the signal that killed paddock itself (never expected)
+  bool timed_out = false;
+  double seconds = 0;
+  std::string out, err;
+};
+
+std::ostream& operator<<(std::ostream& os, const Result& r) {
+  os << "exit " << r.code;
+  if (r.sig != 0) os << " (paddock killed by signal " << r.sig << ")";
+  if (r.timed_out) os << " (TEST WATCHDOG: killed after timeout)";
+  os << "\n--- stdout ---\n" << r.out.substr(0, 4000) << "\n--- stderr ---\n" << r.err.substr(0, 4000);
+  return os;
+}
+
+struct CStrings {
+  explicit CStrings(const std::vector<std::string>& v) : keep(v) {
+    for (auto& s : keep) ptrs.push_back(s.data());
+    ptrs.push_back(nullptr);
+  }
+  std::vector<std::string> keep;
+  std::vector<char*> ptrs;
+  char** get() { return ptrs.data(); }
+};
+
+// In the child between fork and exec: only async-signal-safe calls.
+void reset_child_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s) ::sigaction(s, &sa, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+struct Spawned {
+  pid_t pid = -1;
+  int in = -1, out = -1, err = -1;
+  Clock::time_point started;
+  std::string out_buf, err_buf;
+};
+
+// argv[0] must be a path. `keep` descriptors are inherited (their close-on-exec flag cleared).
+Spawned spawn(const Args& argv, const Args& env, const std::string& cwd, bool stdin_pipe,
+              const std::vector<int>& keep = {}) {
+  int in[2] = {-1, -1}, out[2], err[2];
+  if (stdin_pipe && ::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  CStrings a(argv), e(env);
+  Spawned s;
+  s.started = Clock::now();
+  s.pid = ::fork();
+  if (s.pid < 0) throw std::runtime_error("fork");
+  if (s.pid == 0) {
+    reset_child_signals();
+    if (stdin_pipe) {
+      ::dup2(in[0], 0);
+    } else {
+      int null = ::open("/dev/null", O_RDONLY);
+      ::dup2(null, 0);
+    }
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    for (int fd : keep) ::fcntl(fd, F_SETFD, 0);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(121);
+    ::execve(a.get()[0], a.get(), e.get());
+    ::_exit(120);
+  }
+  if (stdin_pipe) {
+    ::close(in[0]);
+    s.in = in[1];
+    ::fcntl(s.in, F_SETFL, O_NONBLOCK);
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+  s.out = out[0];
+  s.err = err[0];
+  return s;
+}
+
+// Reads stdout until `needle` appears (true) or the timeout passes (false).
+bool read_until(Spawned& s, const std::string& needle, double timeout) {
+  auto deadline = Clock::now() + std::chrono::duration<double>(timeout);
+  while (!contains(s.out_buf, needle)) {
+    if (Clock::now() > deadline || s.out < 0) return false;
+    struct pollfd p {s.out, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(s.out, buf, sizeof buf);
+    if (n <= 0) {
+      ::close(s.out);
+      s.out = -1;
+      return contains(s.out_buf, needle);
+    }
+    s.out_buf.append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Writes `input` to stdin (then closes it), collects stdout and stderr, and reaps paddock.
+// After `timeout` seconds paddock is killed (SIGKILL) and the result says timed_out.
+Result finish(Spawned& s, const std::string& input = "", double timeout = 10) {
+  Result r;
+  size_t written = 0;
+  if (s.in >= 0 && input.empty()) {
+    ::close(s.in);
+    s.in = -1;
+  }
+  auto deadline = Clock::now() + std::chrono::duration<double>(timeout);
+  bool exited = false;
+  int status = 0;
+  Clock::time_point exit_seen;
+  for (;;) {
+    std::vector<struct pollfd> fds;
+    if (s.in >= 0) fds.push_back({s.in, POLLOUT, 0});
+    if (s.out >= 0) fds.push_back({s.out, POLLIN, 0});
+    if (s.err >= 0) fds.push_back({s.err, POLLIN, 0});
+    if (!fds.empty()) ::poll(fds.data(), fds.size(), 20);
+    for (auto& p : fds) {
+      if (p.revents == 0) continue;
+      if (p.fd == s.in) {
+        ssize_t n = ::write(s.in, input.data() + written, input.size() - written);
+        if (n > 0) written += static_cast<size_t>(n);
+        if ((n < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) {
+          ::close(s.in);
+          s.in = -1;
+        }
+      } else {
+        char buf[65536];
+        ssize_t n = ::read(p.fd, buf, sizeof buf);
+        std::string& dst = p.fd == s.out ? s.out_buf : s.err_buf;
+        if (n > 0) {
+          dst.append(buf, static_cast<size_t>(n));
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+          ::close(p.fd);
+          (p.fd == s.out ? s.out : s.err) = -1;
+        }
+      }
+    }
+    if (!exited) {
+      pid_t w = ::waitpid(s.pid, &status, WNOHANG);
+      if (w == s.pid) {
+        exited = true;
+        exit_seen = Clock::now();
+      }
+    }
+    // Done when paddock is reaped and its pipes are closed (or, if something inside still
+    // holds them -- which would itself be a bug the tests catch elsewhere -- after a grace).
+    if (exited && ((s.out < 0 && s.err < 0) || Clock::now() - exit_seen > std::chrono::milliseconds(1500))) break;
+    if (!exited && Clock::now() > deadline) {
+      r.timed_out = true;
+      ::kill(s.pid, SIGKILL);
+      deadline = Clock::now() + std::chrono::hours(1);
+    }
+    if (fds.empty() && !exited) ::usleep(10000);
+  }
+  for (int* fd : {&s.in, &s.out, &s.err}) {
+    if (*fd >= 0) ::close(*fd);
+    *fd = -1;
+  }
+  r.seconds = std::chrono::duration<double>(Clock::now() - s.started).count();
+  if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.sig = WTERMSIG(status);
+  r.out = std::move(s.out_buf);
+  r.err = std::move(s.err_buf);
+  return r;
+}
+
+// Host processes whose command line contains the NUL-separated `parts` in a row.
+std::vector<pid_t> host_pids_with(const Args& parts) {
+  std::string needle;
+  for (const auto& p : parts) needle += p + '\0';
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::string cmdline = read_file(std::string("/proc/") + e->d_name + "/cmdline");
+    if (contains(cmdline, needle)) out.push_back(std::atoi(e->d_name));
+  }
+  ::closedir(d);
+  return out;
+}
+
+bool wait_for(const std::function<bool()>& cond, double timeout) {
+  auto deadline = Clock::now() + std::chrono::duration<double>(timeout);
+  while (Clock::now() < deadline) {
+    if (cond()) return true;
+    ::usleep(20000);
+  }
+  return cond();
+}
+
+std::string unique_marker(const char* what) {
+  static int n = 0;
+  return std::string("paddock-it-") + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+}
+
+// A host process outside every sandbox (`sleep`), for the tests that try to reach one.
+class HostSleeper {
+ public:
+  HostSleeper() {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      reset_child_signals();
+      int null = ::open("/dev/null", O_RDWR);
+      ::dup2(null, 0);
+      ::dup2(null, 1);
+      ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~HostSleeper() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] std::string str() const { return std::to_string(pid_); }
+  [[nodiscard]] bool alive() const { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+ private:
+  pid_t pid_;
+};
+
+// A TCP or UDP socket on 127.0.0.1 with a kernel-chosen port.
+class Listener {
+ public:
+  explicit Listener(int type) {
+    fd_ = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    sockaddr_in a {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    if (type == SOCK_STREAM) ::listen(fd_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~Listener() { ::close(fd_); }
+  [[nodiscard]] std::string port() const { return std::to_string(port_); }
+  // UDP: the first datagram within `timeout` seconds, or "" when none came.
+  std::string receive(double timeout) {
+    struct pollfd p {fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout * 1000)) <= 0) return "";
+    char buf[256];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// ------------------------------------------------------------------------------------------
+// Pseudo-terminals: paddock started under forkpty, the test holding the master side.
+
+class PtyRun {
+ public:
+  // stdin_null: paddock's stdin is /dev/null while stdout and stderr stay on the terminal.
+  PtyRun(const Args& argv, const Args& env, const std::string& cwd, unsigned short rows, unsigned short cols,
+         bool stdin_null = false) {
+    CStrings a(argv), e(env);
+    struct winsize ws {};
+    ws.ws_row = rows;
+    ws.ws_col = cols;
+    char name[256] = {};
+    started_ = Clock::now();
+    pid_ = ::forkpty(&master_, name, nullptr, &ws);
+    if (pid_ < 0) throw std::runtime_error("forkpty");
+    if (pid_ == 0) {
+      reset_child_signals();
+      if (stdin_null) {
+        int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, 0);
+      }
+      if (::chdir(cwd.c_str()) != 0) ::_exit(121);
+      ::execve(a.get()[0], a.get(), e.get());
+      ::_exit(120);
+    }
+    slave_name_ = name;
+    ::fcntl(master_, F_SETFD, FD_CLOEXEC);
+    // Hold the outer slave open too: the terminal (and its input queue) then outlives
+    // paddock, so the test can look for input injected into it.
+    slave_ = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+  }
+  ~PtyRun() {
+    if (pid_ > 0 && !reaped_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (master_ >= 0) ::close(master_);
+    if (slave_ >= 0) ::close(slave_);
+  }
+
+  [[nodiscard]] int master() const { return master_; }
+  [[nodiscard]] const std::string& slave_name() const { return slave_name_; }
+
+  bool read_until(const std::string& needle, double timeout) {
+    auto deadline = Clock::now() + std::chrono::duration<double>(timeout);
+    while (!contains(out_, needle)) {
+      if (Clock::now() > deadline) return false;
+      pump(50);
+    }
+    return true;
+  }
+
+  void write(const std::string& s) {
+    size_t off = 0;
+    while (off < s.size()) {
+      ssize_t n = ::write(master_, s.data() + off, s.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;
+      off += static_cast<size_t>(n);
+    }
+  }
+
+  Result finish(double timeout = 10) {
+    Result r;
+    auto deadline = Clock::now() + std::chrono::duration<double>(timeout);
+    int status = 0;
+    for (;;) {
+      pump(20);
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) break;
+      if (Clock::now() > deadline && !r.timed_out) {
+        r.timed_out = true;
+        ::kill(pid_, SIGKILL);
+      }
+    }
+    reaped_ = true;
+    for (int i = 0; i < 10; ++i) pump(20);  // what paddock wrote just before it exited
+    r.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) r.sig = WTERMSIG(status);
+    r.out = out_;
+    return r;
+  }
+
+  // Bytes waiting in the outer terminal's input queue (input nobody has read), counted in
+  // non-canonical mode so that a partial line counts too.
+  int pending_outer_input() {
+    struct termios t {};
+    if (slave_ < 0 || ::tcgetattr(slave_, &t) != 0) return -1;
+    ::cfmakeraw(&t);
+    ::tcsetattr(slave_, TCSANOW, &t);
+    int n = -1;
+    ::ioctl(slave_, FIONREAD, &n);
+    return n;
+  }
+
+ private:
+  void pump(int ms) {
+    struct pollfd p {master_, POLLIN, 0};
+    if (::poll(&p, 1, ms) <= 0) return;
+    char buf[4096];
+    ssize_t n = ::read(master_, buf, sizeof buf);
+    if (n > 0) out_.append(buf, static_cast<size_t>(n));
+    else ::usleep(ms * 1000);
+  }
+
+  pid_t pid_ = -1;
+  int master_ = -1, slave_ = -1;
+  bool reaped_ = false;
+  std::string slave_name_, out_;
+  Clock::time_point started_;
+};
+
+// ------------------------------------------------------------------------------------------
+// The fixture
+
+class Paddock : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = g.base + "/" + info->test_suite_name() + "." + info->name();
+    fs::create_directories(dir_);
+    work_ = dir_ + "/work";
+    home_ = dir_ + "/home";
+    for (const auto& d : {work_, home_, dir_ + "/state", dir_ + "/config", work_ + "/.bin"}) fs::create_directories(d);
+    probe_ = work_ + "/.bin/paddock-probe";
+    if (::link(g.probe.c_str(), probe_.c_str()) != 0) copy_exe(g.probe, work_ + "/.bin", "paddock-probe");
+  }
+
+  void TearDown() override {
+    if (std::getenv("PADDOCK_IT_KEEP") == nullptr) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+
+  // paddock's environment: a small, known one, plus `extra` (NAME=VALUE).
+  Args env(const Args& extra = {}) const {
+    const char* user = std::getenv("USER");
+    struct passwd* pw = ::getpwuid(g.uid);
+    Args e = {
+        "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        "HOME=" + home_,
+        "USER=" + std::string(user != nullptr ? user : pw != nullptr ? pw->pw_name : "paddock-it"),
+        "LANG=C.UTF-8",
+        "TERM=xterm",
+        "XDG_STATE_HOME=" + dir_ + "/state",
+        "XDG_CONFIG_HOME=" + dir_ + "/config",
+        "PADDOCK_SHIPPED_PROFILES=" + g.profiles,
+    };
+    for (const auto& x : extra) {
+      std::string name = x.substr(0, x.find('='));
+      std::erase_if(e, [&](const std::string& v) { return v.rfind(name + "=", 0) == 0; });
+      e.push_back(x);
+    }
+    return e;
+  }
+
+  // argv for paddock: FLAGS -- COMMAND.
+  static Args argv(const Args& flags, const Args& cmd) {
+    Args a = {g.paddock};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.push_back("--");
+    a.insert(a.end(), cmd.begin(), cmd.end());
+    return a;
+  }
+
+  struct Opts {
+    Args env;              // extra variables for paddock
+    std::string cwd;       // default: work/
+    std::string input;     // stdin (a pipe when not empty; /dev/null otherwise)
+    std::vector<int> keep;  // descriptors paddock inherits
+    double timeout = 8;
+  };
+
+  Result run(const Args& flags, const Args& cmd, const Opts& o) {
+    Spawned s = spawn(argv(flags, cmd), env(o.env), o.cwd.empty() ? work_ : o.cwd, !o.input.empty(), o.keep);
+    return finish(s, o.input, o.timeout);
+  }
+  Result run(const Args& flags, const Args& cmd) { return run(flags, cmd, Opts{}); }
+
+  // The probe's command line: PROBE ARGS...
+  Args P(const Args& args) const {
+    Args a = {probe_};
+    a.insert(a.end(), args.begin(), args.end());
+    return a;
+  }
+  // The probe inside `sh -c`: "PROBE args".
+  std::string sh_probe(const std::string& args) const { return probe_ + " " + args; }
+
+  // Runs the probe with `flags` and returns its one line; the run must succeed.
+  std::string probe(const Args& flags, const Args& args, const Opts& o) {
+    Result r = run(flags, P(args), o);
+    EXPECT_EQ(r.code, 0) << "probe " << ::testing::PrintToString(args) << ": " << r;
+    return trim(r.out);
+  }
+  std::string probe(const Args& flags, const Args& args) { return probe(flags, args, Opts{}); }
+  std::string probe(const Args& args) { return probe({}, args, Opts{}); }
+
+  std::string write_profile(const std::string& name, const std::string& text) {
+    std::string path = work_ + "/" + name + ".toml";
+    write_file(path, text, 0644);
+    return path;
+  }
+
+  std::string dir_, work_, home_, probe_;
+};
+
+// ==========================================================================================
+// Running a command: exit statuses, signals, timeouts, the process tree
+
+using Session = Paddock;
+
+TEST_F(Session, CommandRunsInItsOwnNamespaces) {
+  EXPECT_EQ(probe({"hostname"}), "OK paddock");
+  // pid 1 is paddock's init, the command is the first process it starts.
+  EXPECT_EQ(probe({"pid"}), "OK 2");
+  Result r = run({}, {"sh", "-c", "id -u; echo $PWD"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, std::to_string(g.uid) + "\n" + work_ + "\n");
+}
+
+TEST_F(Session, ExitStatusIsTheCommands) {
+  Result r = run({}, {"sh", "-c", "exit 3"});
+  EXPECT_EQ(r.code, 3) << r;
+  EXPECT_EQ(run({}, {"true"}).code, 0);
+  EXPECT_EQ(run({}, {"false"}).code, 1);
+}
+
+TEST_F(Session, DeathBySignalIs128PlusN) {
+  Result r = run({}, {"sh", "-c", "kill -TERM $$"});
+  EXPECT_EQ(r.code, 143) << r;
+  r = run({}, {"sh", "-c", "kill -KILL $$"});
+  EXPECT_EQ(r.code, 137) << r;
+}
+
+TEST_F(Session, NotExecutableIs126) {
+  write_file(work_ + "/script.sh", "#!/bin/sh\necho should-not-run\n", 0644);
+  Result r = run({}, {"./script.sh"});
+  EXPECT_EQ(r.code, 126) << r;
+  EXPECT_FALSE(contains(r.out, "should-not-run"));
+  EXPECT_TRUE(contains(r.err, "script.sh")) << r;
+}
+
+TEST_F(Session, NotFoundIs127) {
+  Result r = run({}, {"paddock-it-no-such-command"});
+  EXPECT_EQ(r.code, 127) << r;
+  EXPECT_TRUE(contains(r.err, "paddock-it-no-such-command")) << r;
+  EXPECT_TRUE(contains(r.err, "not found")) << r;
+  // A path that is not granted does not exist inside either.
+  write_file(dir_ + "/outside.sh", "#!/bin/sh\necho ran\n", 0755);
+  r = run({}, {dir_ + "/outside.sh"});
+  EXPECT_EQ(r.code, 127) << r;
+}
+
+TEST_F(Session, BadProfileIs125WithItsPosition) {
+  std::string p = write_profile("bad", "version = 1\nextends = [\"default\"]\n\n[filesystem]\nraed = [\"/usr\"]\n");
+  Result r = run({"-p", p}, {"true"});
+  EXPECT_EQ(r.code, 125) << r;
+  EXPECT_TRUE(contains(r.err, p + ":5:1")) << r;
+  EXPECT_TRUE(contains(r.err, "raed")) << r;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Session, TimeoutIs124AndKillsTheWholeTree) {
+  std::string marker = unique_marker("timeout");
+  Result r = run({"--timeout", "1s"},
+                 {"sh", "-c", sh_probe("daemonize " + marker) + " >/dev/null; (sleep 1000 &); exec sleep 10"},
+                 Opts{.timeout = 8});
+  EXPECT_EQ(r.code, 124) << r;
+  EXPECT_LT(r.seconds, 4.0) << r;
+  EXPECT_FALSE(r.timed_out);
+  // The double-forked daemon (re-parented to the sandbox's init, in its own session) is gone.
+  EXPECT_TRUE(wait_for([&] { return host_pids_with({"hang", marker}).empty(); }, 2.0))
+      << "a daemonized process survived the timeout";
+  EXPECT_TRUE(wait_for([&] { return host_pids_with({"sleep", "1000"}).empty(); }, 2.0))
+      << "a background `sleep 1000` survived the timeout";
+}
+
+// When the command exits, whatever it left running in the sandbox dies with paddock's init,
+// and paddock does not wait for it (nor for the pipes it holds).
+TEST_F(Session, BackgroundProcessesDieWithTheCommand) {
+  std::string marker = unique_marker("leftover");
+  Result r = run({}, {"sh", "-c", sh_probe("daemonize " + marker) + " >/dev/null; sleep 30 & exit 4"});
+  EXPECT_EQ(r.code, 4) << r;
+  EXPECT_LT(r.seconds, 3.0) << r;
+  EXPECT_TRUE(wait_for([&] { return host_pids_with({"hang", marker}).empty(); }, 2.0))
+      << "a daemonized process outlived the command";
+}
+
+TEST_F(Session, SigtermIsForwardedToTheCommand) {
+  Spawned s = spawn(argv({}, {"sh", "-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done"}), env(),
+                    work_, false);
+  ASSERT_TRUE(read_until(s, "ready", 5)) << s.out_buf;
+  ::kill(s.pid, SIGTERM);
+  Result r = finish(s, "", 5);
+  EXPECT_EQ(r.code, 7) << r;
+}
+
+TEST_F(Session, SigintIsForwardedToTheCommand) {
+  Spawned s = spawn(argv({}, {"sh", "-c", "trap 'exit 9' INT; echo ready; while :; do sleep 0.05; done"}), env(),
+                    work_, false);
+  ASSERT_TRUE(read_until(s, "ready", 5)) << s.out_buf;
+  ::kill(s.pid, SIGINT);
+  Result r = finish(s, "", 5);
+  EXPECT_EQ(r.code, 9) << r;
+}
+
+TEST_F(Session, SigkillOfPaddockLeavesNoSurvivors) {
+  std::string daemon = unique_marker("daemon"), command = unique_marker("command");
+  Spawned s = spawn(argv({}, {"sh", "-c", sh_probe("daemonize " + daemon) + "; exec " + sh_probe("hang " + command)}),
+                    env(), work_, false);
+  ASSERT_TRUE(wait_for([&] { return !host_pids_with({"hang", daemon}).empty() && !host_pids_with({"hang", command}).empty(); }, 5))
+      << "the sandboxed processes never started";
+  ::kill(s.pid, SIGKILL);
+  Result r = finish(s, "", 5);
+  EXPECT_EQ(r.sig, SIGKILL);
+  EXPECT_TRUE(wait_for([&] { return host_pids_with({"hang", daemon}).empty(); }, 3)) << "the daemon survived paddock";
+  EXPECT_TRUE(wait_for([&] { return host_pids_with({"hang", command}).empty(); }, 3)) << "the command survived paddock";
+}
+
+TEST_F(Session, PipesAreBinarySafe) {
+  std::string data(1 << 20, '\0');
+  std::mt19937_64 rng(42);
+  for (auto& c : data) c = static_cast<char>(rng());
+  Result r = run({}, {"cat"}, Opts{.input = data});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.size(), data.size());
+  EXPECT_TRUE(r.out == data) << "stdout differs from stdin";
+  // stderr is separate and stdin's end reaches the command.
+  r = run({}, {"sh", "-c", "wc -c; echo to-stderr >&2"}, Opts{.input = "12345"});
+  EXPECT_EQ(trim(r.out), "5");
+  EXPECT_EQ(trim(r.err), "to-stderr");
+}
+
+TEST_F(Session, HundredsOfGrantsInAProfile) {
+  fs::create_directories(dir_ + "/many");
+  std::string list;
+  for (int i = 0; i < 300; ++i) {
+    std::string f = dir_ + "/many/f" + std::to_string(i);
+    write_file(f, "content-" + std::to_string(i));
+    list += (i ? ", \"" : "\"") + f + "\"";
+  }
+  std::string p = write_profile("many", "version = 1\nextends = [\"default\"]\n[filesystem]\nread = [" + list + "]\n");
+  Result r = run({"-p", p}, {"sh", "-c", "cat " + dir_ + "/many/f0 " + dir_ + "/many/f150 " + dir_ + "/many/f299"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "content-0content-150content-299");
+  EXPECT_EQ(probe({"-p", p}, {"write", dir_ + "/many/f7"}), "ERR EROFS");
+}
+
+TEST_F(Session, HundredsOfGrantsAsRoFlags) {
+  fs::create_directories(dir_ + "/many");
+  Args flags;
+  for (int i = 0; i < 300; ++i) {
+    std::string f = dir_ + "/many/f" + std::to_string(i);
+    write_file(f, "content-" + std::to_string(i));
+    flags.push_back("--ro");
+    flags.push_back(f);
+  }
+  Result r = run(flags, {"sh", "-c", "cat " + dir_ + "/many/f0 " + dir_ + "/many/f150 " + dir_ + "/many/f299"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "content-0content-150content-299");
+}
+
+// Every repeatable flag accumulates (`--ro A --ro B`, `--env X --env Y`, `-p A -p B`).
+TEST_F(Session, RepeatedFlagsAccumulate) {
+  fs::create_directories(dir_ + "/a");
+  fs::create_directories(dir_ + "/b");
+  write_file(dir_ + "/a/x", "A");
+  write_file(dir_ + "/b/y", "B");
+  Result r = run({"--ro", dir_ + "/a", "--ro", dir_ + "/b", "--env", "ONE=1", "--env", "TWO=2"},
+                 {"sh", "-c", "cat " + dir_ + "/a/x " + dir_ + "/b/y; echo \" $ONE $TWO\""});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "AB 1 2\n");
+  std::string extra = write_profile("extra", "version = 1\n[env]\nset = { EXTRA = \"yes\" }\n");
+  r = run({"-p", "default", "-p", extra}, {"sh", "-c", "echo $EXTRA"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "yes\n");
+}
+
+TEST_F(Session, DryRunPrintsThePlanWithoutSecretValues) {
+  std::string p = write_profile("dry", R"(version = 1
+extends = ["default"]
+[env]
+set = { VISIBLE_SETTING = "plain-value" }
+[secrets.API_TOKEN]
+from_env = "PADDOCK_IT_TOKEN"
+expose = "env"
+[secrets.FILE_TOKEN]
+from_env = "PADDOCK_IT_FILE_TOKEN"
+expose = "file"
+)");
+  const std::string secret = "s3cr3t-value-0f-the-test", file_secret = "f1le-s3cr3t-value";
+  Result r = run({"-p", p, "--dry-run"}, {"true"},
+                 Opts{.env = {"PADDOCK_IT_TOKEN=" + secret, "PADDOCK_IT_FILE_TOKEN=" + file_secret}});
+  EXPECT_EQ(r.code, 0) << r;
+  for (const char* s : {"[mounts]", "bind-ro", "/usr", "bind-rw", work_.c_str(), "mask-file", "/etc/shadow", "proc",
+                        "[landlock]", "[seccomp]", "ptrace", "[environment]", "API_TOKEN", "VISIBLE_SETTING",
+                        "/run/secrets", "PATH"}) {
+    EXPECT_TRUE(contains(r.out, s)) << "dry run lacks " << s << "\n" << r.out;
+  }
+  EXPECT_FALSE(contains(r.out + r.err, secret)) << "a secret value is printed";
+  EXPECT_FALSE(contains(r.out + r.err, file_secret)) << "a secret value is printed";
+  // Nothing ran: no session log.
+  EXPECT_FALSE(fs::exists(dir_ + "/state/paddock/sessions") && !fs::is_empty(dir_ + "/state/paddock/sessions"));
+}
+
+// The session log: a start event with the Landlock ABI, an exit event with the status.
+TEST_F(Session, AuditSessionLog) {
+  Result r = run({}, {"sh", "-c", "exit 3"});
+  ASSERT_EQ(r.code, 3) << r;
+  std::string sessions = dir_ + "/state/paddock/sessions";
+  ASSERT_TRUE(fs::is_directory(sessions)) << r;
+  std::vector<fs::path> logs;
+  for (const auto& e : fs::directory_iterator(sessions)) logs.push_back(e.path());
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(logs[0].extension(), ".jsonl");
+  auto lines = lines_of(read_file(logs[0]));
+  ASSERT_GE(lines.size(), 2u);
+  const std::string& start = lines.front();
+  EXPECT_TRUE(contains(start, "\"layer\":\"session\"")) << start;
+  EXPECT_TRUE(contains(start, "\"action\":\"start\"")) << start;
+  EXPECT_TRUE(contains(start, "\"landlock\":{\"abi\":" + std::to_string(g.landlock_abi))) << start;
+  const std::string& exit = lines.back();
+  EXPECT_TRUE(contains(exit, "\"action\":\"exit\"")) << exit;
+  EXPECT_TRUE(contains(exit, "\"status\":3")) << exit;
+}
+
+TEST_F(Session, AuditFileFlag) {
+  std::string log = dir_ + "/audit.jsonl";
+  Result r = run({"--audit", log}, {"sh", "-c", "exit 5"});
+  ASSERT_EQ(r.code, 5) << r;
+  auto lines = lines_of(read_file(log));
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_TRUE(contains(lines.front(), "\"action\":\"start\"")) << lines.front();
+  EXPECT_TRUE(contains(lines.front(), "\"landlock\":{\"abi\":")) << lines.front();
+  EXPECT_TRUE(contains(lines.back(), "\"status\":5")) << lines.back();
+}
+
+// paddock inside paddock: the outer seccomp filter refuses the inner clone(CLONE_NEWUSER).
+class Nested : public Paddock {
+ protected:
+  void SetUp() override {
+    Paddock::SetUp();
+    inner_ = work_ + "/.bin/paddock";
+    if (::link(g.paddock_copy.c_str(), inner_.c_str()) != 0) copy_exe(g.paddock_copy, work_ + "/.bin", "paddock");
+  }
+  // The outer sandbox: default profile plus the profiles folder; the inner paddock audits to
+  // work/inner-N.jsonl (its default, under $HOME, is not writable inside).
+  Result nested(const Args& inner_flags, const Args& cmd) {
+    inner_audit_ = work_ + "/inner-" + std::to_string(++sessions_) + ".jsonl";  // one log per session
+    Args inner = {inner_, "--audit", inner_audit_};
+    inner.insert(inner.end(), inner_flags.begin(), inner_flags.end());
+    inner.push_back("--");
+    inner.insert(inner.end(), cmd.begin(), cmd.end());
+    return run({"--ro", g.profiles, "--env", "PADDOCK_SHIPPED_PROFILES=" + g.profiles}, inner);
+  }
+  std::string inner_, inner_audit_;
+  int sessions_ = 0;
+};
+
+// Inside paddock the outer filter refuses both new user namespaces and a second seccomp
+// listener: the inner paddock names the first layer it cannot have and refuses.
+TEST_F(Nested, RefusesToRunWithoutNamespaces) {
+  Result r = nested({}, P({"pid"}));
+  EXPECT_EQ(r.code, 125) << r;
+  EXPECT_TRUE(contains(r.err, "refusing to run")) << r;
+  EXPECT_TRUE(contains(r.err, "best_effort")) << r;
+  EXPECT_FALSE(contains(r.out, "OK")) << r;
+}
+
+TEST_F(Nested, BestEffortRunsDegradedWithLandlockAndSeccomp) {
+  // base (system folders, credential masks) plus the working directory, without tmpfs
+  // grants (see BestEffortTmpfsIsNotTheHostsFolder).
+  std::string p = write_profile("degraded", R"(version = 1
+extends = ["base"]
+[filesystem]
+write = ["${CWD}"]
+[sandbox]
+best_effort = ["namespaces", "seccomp-notify"]
+)");
+  Result r = nested({"-p", p}, P({"pid"}));
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.err, "DEGRADED")) << r;
+  EXPECT_TRUE(r.out.rfind("OK ", 0) == 0 && trim(r.out) != "OK 2") << "expected the outer pid namespace: " << r;
+  // The degradation is audited too.
+  std::string audit = read_file(inner_audit_);
+  EXPECT_TRUE(contains(audit, "\"degraded\":[\"namespaces: unavailable")) << audit;
+
+  // Without the mount view, Landlock alone confines files: the profiles folder is visible to
+  // the inner paddock (the outer sandbox granted it) but not granted to the inner command.
+  r = nested({"-p", p}, P({"read", g.profiles + "/base.toml"}));
+  EXPECT_EQ(trim(r.out), "ERR EACCES") << r;
+  r = nested({"-p", p}, P({"read", work_ + "/degraded.toml"}));
+  EXPECT_TRUE(trim(r.out).rfind("OK bytes=", 0) == 0) << r;
+  r = nested({"-p", p}, P({"create", "/usr/x"}));
+  EXPECT_EQ(trim(r.out), "ERR EROFS") << r;  // the outer mount view still holds
+  // Seccomp still holds.
+  r = nested({"-p", p}, P({"unshare-user"}));
+  EXPECT_EQ(trim(r.out), "ERR EPERM") << r;
+  if (g.landlock_abi >= 4) {
+    Listener tcp(SOCK_STREAM);
+    r = nested({"-p", p}, P({"bind-tcp", "127.0.0.1", "0"}));
+    EXPECT_EQ(trim(r.out), "ERR EACCES") << r;
+  }
+  if (g.landlock_abi >= 6) {
+    // No pid namespace: the inner command sees the outer sandbox's init (pid 1), and
+    // Landlock's signal scope alone refuses signalling it.
+    r = nested({"-p", p}, P({"kill", "1", "0"}));
+    EXPECT_EQ(trim(r.out), "ERR EPERM") << r;
+  }
+}
+
+// Without a mount namespace a `filesystem.tmpfs` folder cannot be fresh and private. It must
+// not turn into a Landlock grant of the real folder: with the default profile
+// (tmpfs = ["/tmp", "/var/tmp"]) the command could then read and write everything in the
+// host's /tmp (Kerberos caches, other sessions' files, ...). Here "the host" is the outer
+// sandbox, whose /tmp holds a file the inner command was never granted.
+TEST_F(Nested, BestEffortTmpfsIsNotTheHostsFolder) {
+  std::string p = write_profile("degraded", R"(version = 1
+extends = ["default"]
+[sandbox]
+best_effort = ["namespaces", "seccomp-notify"]
+)");
+  std::string inner = inner_ + " -q --audit " + work_ + "/inner.jsonl -p " + p + " -- sh -c '" +
+                      sh_probe("read /tmp/outer-file") + "; " + sh_probe("create /tmp/inner-file") + "'";
+  Result r = run({"--ro", g.profiles, "--env", "PADDOCK_SHIPPED_PROFILES=" + g.profiles},
+                 {"sh", "-c", "echo outer-secret > /tmp/outer-file; " + inner + "; echo inner-exit=$?; " +
+                                  sh_probe("exists /tmp/inner-file")});
+  auto l = lines_of(r.out);
+  ASSERT_GE(l.size(), 2u) << r;
+  EXPECT_EQ(l.back(), "ERR ENOENT") << "the degraded sandbox created a file in the host's /tmp\n" << r;
+  EXPECT_FALSE(contains(r.out, "OK bytes=13")) << "the degraded sandbox read a file of the host's /tmp\n" << r;
+  // Either the inner paddock refuses (naming the tmpfs it cannot provide) or its command ran
+  // and was refused both.
+  if (contains(r.out, "inner-exit=125")) {
+    EXPECT_TRUE(contains(r.err, "tmpfs")) << "the inner paddock failed for another reason\n" << r;
+  } else {
+    ASSERT_EQ(l.size(), 4u) << r;
+    EXPECT_TRUE(l[0].rfind("ERR ", 0) == 0) << r;
+    EXPECT_TRUE(l[1].rfind("ERR ", 0) == 0) << r;
+  }
+}
+
+// ==========================================================================================
+// File system view: grants, denies, tmpfs, /dev, /proc
+
+using Fs = Paddock;
+
+TEST_F(Fs, PathsOutsideTheGrantsDoNotExist) {
+  fs::create_directories(dir_ + "/outside");
+  write_file(dir_ + "/outside/data.txt", "host data");
+  EXPECT_EQ(probe({"read", dir_ + "/outside/data.txt"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"ls", dir_ + "/outside"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"exists", home_}), "ERR ENOENT");
+  EXPECT_EQ(probe({"exists", "/root"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"exists", "/var/log"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"exists", "/run"}), "ERR ENOENT");
+}
+
+TEST_F(Fs, RoGrantAllowsReadingOnly) {
+  fs::create_directories(dir_ + "/outside");
+  write_file(dir_ + "/outside/data.txt", "host data");
+  EXPECT_EQ(probe({"--ro", dir_ + "/outside"}, {"read", dir_ + "/outside/data.txt"}), "OK bytes=9");
+  EXPECT_EQ(probe({"--ro", dir_ + "/outside"}, {"write", dir_ + "/outside/data.txt"}), "ERR EROFS");
+  EXPECT_EQ(probe({"--ro", dir_ + "/outside"}, {"create", dir_ + "/outside/new"}), "ERR EROFS");
+  // A single file can be granted.
+  EXPECT_EQ(probe({"--ro", dir_ + "/outside/data.txt"}, {"read", dir_ + "/outside/data.txt"}), "OK bytes=9");
+  EXPECT_EQ(read_file(dir_ + "/outside/data.txt"), "host data");
+  EXPECT_FALSE(fs::exists(dir_ + "/outside/new"));
+}
+
+TEST_F(Fs, RwGrantAllowsWriting) {
+  fs::create_directories(dir_ + "/other");
+  write_file(dir_ + "/other/data.txt", "v1");
+  EXPECT_EQ(probe({"write", dir_ + "/other/data.txt"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"--rw", dir_ + "/other"}, {"write", dir_ + "/other/data.txt"}), "OK");
+  EXPECT_EQ(probe({"--rw", dir_ + "/other"}, {"create", dir_ + "/other/new"}), "OK");
+  EXPECT_EQ(read_file(dir_ + "/other/data.txt"), "v1paddock-probe\n");
+  EXPECT_TRUE(fs::exists(dir_ + "/other/new"));
+}
+
+TEST_F(Fs, WorkingDirectoryIsWritableSystemFoldersAreNot) {
+  EXPECT_EQ(probe({"create", work_ + "/made-inside"}), "OK");
+  EXPECT_TRUE(fs::exists(work_ + "/made-inside"));
+  EXPECT_EQ(probe({"create", "/usr/paddock-it"}), "ERR EROFS");
+  EXPECT_EQ(probe({"create", "/etc/paddock-it"}), "ERR EROFS");
+  EXPECT_EQ(probe({"create", "/paddock-it"}), "ERR EROFS");
+  EXPECT_EQ(probe({"mkdir", "/paddock-it"}), "ERR EROFS");
+  EXPECT_EQ(probe({"read", "/etc/hostname"}).rfind("OK bytes=", 0), 0u);
+}
+
+TEST_F(Fs, DenyMasksAFileInsideAWritableGrant) {
+  write_file(work_ + "/secret.txt", "do not read");
+  EXPECT_EQ(probe({"read", work_ + "/secret.txt"}), "OK bytes=11");
+  // Masked: an empty, read-only file.
+  EXPECT_EQ(probe({"--deny", work_ + "/secret.txt"}, {"read", work_ + "/secret.txt"}), "OK bytes=0");
+  EXPECT_EQ(probe({"--deny", work_ + "/secret.txt"}, {"write", work_ + "/secret.txt"}), "ERR EACCES");
+  EXPECT_EQ(probe({"--deny", work_ + "/secret.txt"}, {"unlink", work_ + "/secret.txt"}), "ERR EBUSY");
+  EXPECT_EQ(read_file(work_ + "/secret.txt"), "do not read");
+}
+
+TEST_F(Fs, DenyMasksAFolderInsideAWritableGrant) {
+  fs::create_directories(work_ + "/private");
+  write_file(work_ + "/private/key", "do not read");
+  EXPECT_EQ(probe({"ls", work_ + "/private"}), "OK key");
+  EXPECT_EQ(probe({"--deny", work_ + "/private"}, {"ls", work_ + "/private"}), "ERR EACCES");
+  EXPECT_EQ(probe({"--deny", work_ + "/private"}, {"read", work_ + "/private/key"}), "ERR EACCES");
+  EXPECT_EQ(probe({"--deny", work_ + "/private"}, {"create", work_ + "/private/new"}), "ERR EACCES");
+}
+
+TEST_F(Fs, DenyWinsOverAnExplicitGrant) {
+  write_file(work_ + "/secret.txt", "do not read");
+  EXPECT_EQ(probe({"--ro", work_ + "/secret.txt", "--deny", work_ + "/secret.txt"}, {"read", work_ + "/secret.txt"}),
+            "OK bytes=0");
+  // base.toml denies /etc/shadow; granting it on the command line does not undo that.
+  EXPECT_EQ(probe({"--ro", "/etc/shadow"}, {"read", "/etc/shadow"}), "OK bytes=0");
+}
+
+// A granted symlink is recreated as the same symlink: its target is reachable only if granted.
+// (A profile without the default's tmpfs /tmp, which would contain the symlink's folder.)
+TEST_F(Fs, GrantedSymlinkIsRecreatedNotFollowed) {
+  fs::create_directories(dir_ + "/target");
+  write_file(dir_ + "/target/data.txt", "target data");
+  fs::create_symlink(dir_ + "/target", dir_ + "/alias");
+  std::string p = write_profile("notmp", "version = 1\nextends = [\"base\"]\n[filesystem]\nwrite = [\"${CWD}\"]\n");
+  EXPECT_EQ(probe({"-p", p, "--ro", dir_ + "/alias"}, {"stat", dir_ + "/alias"}).substr(0, 23), "OK mode=0777 type=symli");
+  EXPECT_EQ(probe({"-p", p, "--ro", dir_ + "/alias"}, {"read", dir_ + "/alias/data.txt"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"-p", p, "--ro", dir_ + "/target"}, {"read", dir_ + "/target/data.txt"}), "OK bytes=11");
+}
+
+TEST_F(Fs, TmpfsIsFreshEmptyAndWritable) {
+  fs::create_directories(work_ + "/scratch");
+  write_file(work_ + "/scratch/host-file", "x");
+  EXPECT_EQ(probe({"--tmpfs", work_ + "/scratch"}, {"ls", work_ + "/scratch"}), "OK");
+  EXPECT_EQ(probe({"--tmpfs", work_ + "/scratch"}, {"create", work_ + "/scratch/inside"}), "OK");
+  EXPECT_FALSE(fs::exists(work_ + "/scratch/inside"));
+  EXPECT_TRUE(fs::exists(work_ + "/scratch/host-file"));
+  // The default profile's /tmp is one too: the host's /tmp content is not there.
+  EXPECT_EQ(probe({"exists", g.base + "/.host-only"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"create", "/var/tmp/x"}), "OK");
+}
+
+TEST_F(Fs, MinimalDev) {
+  EXPECT_EQ(probe({"ls", "/dev"}), "OK fd full null ptmx pts random shm stderr stdin stdout tty urandom zero");
+  EXPECT_EQ(probe({"write", "/dev/null"}), "OK");
+  EXPECT_EQ(probe({"read", "/dev/null"}), "OK bytes=0");
+  EXPECT_EQ(probe({"create", "/dev/shm/x"}), "OK");
+  EXPECT_EQ(probe({"create", "/dev/x"}), "ERR EACCES");
+}
+
+TEST_F(Fs, FreshProcNoSys) {
+  HostSleeper host;
+  EXPECT_EQ(probe({"exists", "/proc/" + host.str()}), "ERR ENOENT");
+  EXPECT_EQ(probe({"exists", "/proc/1/status"}), "OK");
+  EXPECT_EQ(probe({"exists", "/sys"}), "ERR ENOENT");
+  Result r = run({}, P({"cat", "/proc/1/cmdline"}));
+  EXPECT_FALSE(contains(r.out, "ERR")) << r;
+}
+
+// ==========================================================================================
+// Environment, secrets, limits
+
+using Env = Paddock;
+
+TEST_F(Env, OnlyTheAllowlistAndWhatIsSetReachTheCommand) {
+  Result r = run({"--env", "ADDED=by-flag"}, P({"env"}),
+                 Opts{.env = {"HOST_ONLY_VARIABLE=leak", "LC_ALL=C"}});
+  ASSERT_EQ(r.code, 0) << r;
+  std::set<std::string> names;
+  for (const auto& l : lines_of(r.out)) names.insert(l.substr(0, l.find('=')));
+  EXPECT_TRUE(contains(r.out, "ADDED=by-flag\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "LC_ALL=C\n")) << r.out;  // LC_* pattern
+  EXPECT_FALSE(contains(r.out, "HOST_ONLY_VARIABLE")) << r.out;
+  EXPECT_FALSE(contains(r.out, "XDG_STATE_HOME")) << r.out;
+  EXPECT_FALSE(contains(r.out, "PADDOCK_SHIPPED_PROFILES")) << r.out;
+  const std::set<std::string> allowed = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_ALL", "TZ",
+                                         "TERM", "COLORTERM", "NO_COLOR", "COLUMNS", "LINES", "ADDED"};
+  for (const auto& n : names) EXPECT_TRUE(allowed.count(n)) << "unexpected variable " << n;
+  // --env NAME passes a host variable through.
+  EXPECT_EQ(probe({"--env", "HOST_ONLY_VARIABLE"}, {"getenv", "HOST_ONLY_VARIABLE"},
+                  Opts{.env = {"HOST_ONLY_VARIABLE=passed"}}),
+            "OK passed");
+}
+
+TEST_F(Env, ProfileEnvSet) {
+  std::string p = write_profile("envset", "version = 1\nextends = [\"default\"]\n[env]\nset = { GREETING = \"hello world\" }\n");
+  EXPECT_EQ(probe({"-p", p}, {"getenv", "GREETING"}), "OK hello world");
+}
+
+TEST_F(Env, SecretExposedAsEnvironmentVariable) {
+  std::string p = write_profile("sec", R"(version = 1
+extends = ["default"]
+[secrets.API_TOKEN]
+from_env = "PADDOCK_IT_SOURCE"
+expose = "env"
+)");
+  Opts o{.env = {"PADDOCK_IT_SOURCE=tok-123"}};
+  EXPECT_EQ(probe({"-p", p}, {"getenv", "API_TOKEN"}, o), "OK tok-123");
+  // The source variable itself is not passed.
+  EXPECT_EQ(probe({"-p", p}, {"getenv", "PADDOCK_IT_SOURCE"}, o), "ERR ENOENT");
+  EXPECT_EQ(probe({"-p", p}, {"exists", "/run/secrets"}, o), "ERR ENOENT");
+}
+
+TEST_F(Env, SecretExposedAsFile0400) {
+  std::string p = write_profile("sec", R"(version = 1
+extends = ["default"]
+[secrets.FILE_TOKEN]
+from_env = "PADDOCK_IT_SOURCE"
+expose = "file"
+)");
+  Opts o{.env = {"PADDOCK_IT_SOURCE=file-secret-456"}};
+  EXPECT_EQ(probe({"-p", p}, {"stat", "/run/secrets/FILE_TOKEN"}, o), "OK mode=0400 type=file size=15");
+  EXPECT_EQ(probe({"-p", p}, {"cat", "/run/secrets/FILE_TOKEN"}, o), "file-secret-456");
+  EXPECT_EQ(probe({"-p", p}, {"getenv", "FILE_TOKEN"}, o), "ERR ENOENT");
+  EXPECT_EQ(probe({"-p", p}, {"write", "/run/secrets/FILE_TOKEN"}, o), "ERR EACCES");
+  EXPECT_EQ(probe({"-p", p}, {"create", "/run/secrets/other"}, o), "ERR EROFS");
+  Result r = run({"-p", p}, P({"env"}), o);
+  EXPECT_FALSE(contains(r.out, "file-secret-456")) << r;
+}
+
+TEST_F(Env, MissingSecretSourceIs125NamingTheSecret) {
+  std::string p = write_profile("sec", R"(version = 1
+extends = ["default"]
+[secrets.MISSING_TOKEN]
+from_env = "PADDOCK_IT_NOT_SET"
+expose = "env"
+)");
+  Result r = run({"-p", p}, P({"pid"}));
+  EXPECT_EQ(r.code, 125) << r;
+  EXPECT_TRUE(contains(r.err, "MISSING_TOKEN")) << r;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Env, RlimitNofileFromTheProfile) {
+  std::string p = write_profile("lim", "version = 1\nextends = [\"default\"]\n[limits]\nnofile = 64\n");
+  Result r = run({"-p", p}, {"sh", "-c", "ulimit -n; ulimit -c"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "64\n0\n");
+}
+
+// Resource limits. Each asks for a layer paddock must either enforce or refuse to run without
+// (exit 125 naming it); running the command with the limit silently ignored is fail-open.
+using Limits = Paddock;
+
+TEST_F(Limits, PidsLimitIsEnforcedOrRefused) {
+  Result r = run({"--pids", "8", "--timeout", "5s"}, P({"forks", "40"}));
+  if (r.code == 125) {
+    EXPECT_TRUE(contains(r.err, "pids") || contains(r.err, "cgroup")) << r;
+    return;
+  }
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, " then EAGAIN")) << "--pids 8 did not stop 40 forks: " << r;
+}
+
+TEST_F(Limits, MemoryLimitIsEnforcedOrRefused) {
+  Result r = run({"--memory", "16M", "--timeout", "5s"}, P({"alloc", "128"}));
+  if (r.code == 125) {
+    EXPECT_TRUE(contains(r.err, "memory") || contains(r.err, "cgroup")) << r;
+    return;
+  }
+  // Enforced: killed by the memory cgroup (137), or the allocation refused (an rlimit).
+  EXPECT_TRUE(r.code == 137 || (r.code == 0 && trim(r.out) == "ERR ENOMEM"))
+      << "--memory 16M let the command allocate 128M: " << r;
+  EXPECT_FALSE(contains(r.out, "OK allocated")) << r;
+}
+
+TEST_F(Limits, CpuTimeLimitIsEnforcedOrRefused) {
+  std::string p = write_profile("cpu", "version = 1\nextends = [\"default\"]\n[limits]\ncpu_time = \"1s\"\n");
+  Result r = run({"-p", p, "--timeout", "6s"}, P({"spin", "3"}));
+  if (r.code == 125) {
+    EXPECT_TRUE(contains(r.err, "cpu")) << r;
+    return;
+  }
+  // RLIMIT_CPU: SIGXCPU at the soft limit (152), SIGKILL at the hard one (137).
+  EXPECT_TRUE(r.code == 128 + SIGXCPU || r.code == 137) << "limits.cpu_time = 1s let 3s of CPU run: " << r;
+  EXPECT_LT(r.seconds, 2.5) << r;
+}
+
+// ==========================================================================================
+// Network
+
+using Net = Paddock;
+
+TEST_F(Net, NoneOnlyHasLoopback) {
+  Result r = run({}, P({"cat", "/proc/net/dev"}));
+  ASSERT_EQ(r.code, 0) << r;
+  int interfaces = 0;
+  for (const auto& l : lines_of(r.out)) {
+    if (contains(l, ":")) {
+      ++interfaces;
+      EXPECT_TRUE(contains(l, "lo:")) << l;
+    }
+  }
+  EXPECT_EQ(interfaces, 1) << r.out;
+}
+
+TEST_F(Net, NoneCannotConnectToAHostLoopbackListener) {
+  Listener tcp(SOCK_STREAM);
+  // Landlock (ABI >= 4) refuses every TCP connect before the routing would; without it the
+  // sandbox's own lo has nothing listening.
+  EXPECT_EQ(probe({"connect", "127.0.0.1", tcp.port()}), g.landlock_abi >= 4 ? "ERR EACCES" : "ERR ECONNREFUSED");
+  EXPECT_EQ(probe({"--net", "none"}, {"connect", "127.0.0.1", tcp.port()}),
+            g.landlock_abi >= 4 ? "ERR EACCES" : "ERR ECONNREFUSED");
+}
+
+TEST_F(Net, HostModeReachesAHostLoopbackListener) {
+  Listener tcp(SOCK_STREAM);
+  EXPECT_EQ(probe({"--net", "host"}, {"connect", "127.0.0.1", tcp.port()}), "OK");
+}
+
+// UDP is outside Landlock's reach: this is the network namespace alone.
+TEST_F(Net, NoneUdpNeverLeavesTheSandbox) {
+  Listener udp(SOCK_DGRAM);
+  EXPECT_EQ(probe({"udp-send", "127.0.0.1", udp.port(), "from-none"}), "OK");
+  EXPECT_EQ(udp.receive(0.5), "");
+  EXPECT_EQ(probe({"--net", "host"}, {"udp-send", "127.0.0.1", udp.port(), "from-host"}), "OK");
+  EXPECT_EQ(udp.receive(2), "from-host");
+}
+
+TEST_F(Net, NoneTcpBindRefusedByLandlock) {
+  if (g.landlock_abi < 4) GTEST_SKIP() << "Landlock ABI " << g.landlock_abi << " < 4 has no TCP rules";
+  EXPECT_EQ(probe({"bind-tcp", "127.0.0.1", "18080"}), "ERR EACCES");
+  EXPECT_EQ(probe({"bind-tcp", "0.0.0.0", "0"}), "ERR EACCES");
+  EXPECT_EQ(probe({"--net", "host"}, {"bind-tcp", "127.0.0.1", "0"}), "OK");
+}
+
+// ==========================================================================================
+// Terminals
+
+using Tty = Paddock;
+
+TEST_F(Tty, InteractiveCommandGetsItsOwnTerminal) {
+  PtyRun t(argv({}, {"sh", "-c", "tty; " + sh_probe("isatty")}), env(), work_, 24, 80);
+  Result r = t.finish(10);
+  EXPECT_EQ(r.code, 0) << r;
+  // The sandbox's own devpts instance: pts/0 is the first (and only) terminal there.
+  EXPECT_TRUE(contains(r.out, "/dev/pts/0\r\nOK /dev/pts/0")) << r.out;
+}
+
+TEST_F(Tty, WindowSizeFollowsTheOuterTerminal) {
+  PtyRun t(argv({}, {"sh", "-c", "stty size; echo ready; read x; stty size"}), env(), work_, 33, 111);
+  ASSERT_TRUE(t.read_until("ready", 5));
+  struct winsize ws {};
+  ws.ws_row = 40;
+  ws.ws_col = 100;
+  ::ioctl(t.master(), TIOCSWINSZ, &ws);  // SIGWINCH to paddock, which copies the size inside
+  ::usleep(300 * 1000);
+  t.write("go\n");
+  Result r = t.finish(10);
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "33 111\r\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "40 100\r\n")) << r.out;
+}
+
+TEST_F(Tty, InputReachesTheCommand) {
+  PtyRun t(argv({}, {"sh", "-c", "echo ready; read line; echo \"got:$line\""}), env(), work_, 24, 80);
+  ASSERT_TRUE(t.read_until("ready", 5));
+  t.write("hello\n");
+  Result r = t.finish(10);
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "got:hello")) << r.out;
+}
+
+// What the command does to its terminal stays on the sandbox's pseudo-terminal; paddock puts
+// the outer terminal back as it found it.
+TEST_F(Tty, OuterTerminalSettingsAreRestored) {
+  PtyRun t(argv({}, {"sh", "-c", "stty -echo -icanon raw; stty size"}), env(), work_, 24, 80);
+  Result r = t.finish(10);
+  EXPECT_EQ(r.code, 0) << r;
+  struct termios after {};
+  int slave = ::open(t.slave_name().c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(slave, 0);
+  ASSERT_EQ(::tcgetattr(slave, &after), 0);
+  ::close(slave);
+  EXPECT_TRUE(after.c_lflag & ECHO) << "ECHO left off on the outer terminal";
+  EXPECT_TRUE(after.c_lflag & ICANON) << "ICANON left off on the outer terminal";
+  EXPECT_TRUE(after.c_oflag & OPOST) << "OPOST left off on the outer terminal";
+}
+
+// ==========================================================================================
+// The escape battery
+
+using Escape = Paddock;
+
+// Terminal injection through the command's own terminal (stdin a pty): seccomp refuses
+// TIOCSTI whatever the upper 32 bits of the request, and TIOCLINUX.
+TEST_F(Escape, TiocstiOnTheTerminal) {
+  PtyRun t(argv({}, {"sh", "-c",
+                     sh_probe("tiocsti 0") + "; " + sh_probe("tiocsti-tty") + "; " + sh_probe("tiocsti-hi 0") + "; " +
+                         sh_probe("tiocsti 1") + "; " + sh_probe("tioclinux 0")}),
+           env(), work_, 24, 80);
+  Result r = t.finish(10);
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = probe_lines(r.out);
+  ASSERT_EQ(l.size(), 5u) << r.out;
+  EXPECT_EQ(l[0], "ERR EPERM");  // TIOCSTI on stdin
+  EXPECT_EQ(l[1], "ERR EPERM");  // TIOCSTI on /dev/tty (the controlling terminal)
+  EXPECT_EQ(l[2], "ERR EPERM");  // TIOCSTI with garbage in the upper half of the request
+  EXPECT_EQ(l[3], "ERR EPERM");  // TIOCSTI on stdout
+  EXPECT_EQ(l[4], "ERR EPERM");  // TIOCLINUX
+  EXPECT_EQ(t.pending_outer_input(), 0);
+}
+
+// With seccomp's ioctl rules lifted (syscalls.allow), TIOCSTI works -- on the sandbox's own
+// pseudo-terminal: the text is read by the sandboxed shell, and the outer terminal's input
+// queue stays empty.
+TEST_F(Escape, TiocstiReachesOnlyTheSandboxTerminal) {
+  std::string p = write_profile("ioctl", "version = 1\nextends = [\"default\"]\n[syscalls]\nallow = [\"ioctl\"]\n");
+  PtyRun t(argv({"-p", p}, {"sh", "-c", sh_probe("tiocsti-str injected-text") + "; read line; echo \"inner-got:$line\""}),
+           env(), work_, 24, 80);
+  Result r = t.finish(10);
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "OK\r\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "inner-got:injected-text")) << r.out;
+  EXPECT_EQ(t.pending_outer_input(), 0);
+}
+
+// stdin is not a terminal but stdout is: the command writes to the user's terminal directly.
+// seccomp refuses TIOCSTI and TIOCLINUX on it; /dev/tty is not its controlling terminal.
+TEST_F(Escape, TiocstiOnAnInheritedTerminal) {
+  PtyRun t(argv({}, {"sh", "-c",
+                     sh_probe("tiocsti 1") + "; " + sh_probe("tiocsti-hi 1") + "; " + sh_probe("tiocsti 2") + "; " +
+                         sh_probe("tioclinux 1") + "; " + sh_probe("tiocsti-tty")}),
+           env(), work_, 24, 80, /*stdin_null=*/true);
+  Result r = t.finish(10);
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = probe_lines(r.out);
+  ASSERT_EQ(l.size(), 5u) << r.out;
+  EXPECT_EQ(l[0], "ERR EPERM");
+  EXPECT_EQ(l[1], "ERR EPERM");
+  EXPECT_EQ(l[2], "ERR EPERM");
+  EXPECT_EQ(l[3], "ERR EPERM");
+  EXPECT_EQ(l[4], "ERR ENXIO");  // setsid: no controlling terminal inside
+  EXPECT_EQ(t.pending_outer_input(), 0);
+}
+
+// ... and with the ioctl rules lifted, the kernel still refuses TIOCSTI on a terminal that is
+// not the caller's controlling terminal (no CAP_SYS_ADMIN): a second layer.
+TEST_F(Escape, TiocstiOnAnInheritedTerminalWithoutSeccomp) {
+  std::string p = write_profile("ioctl", "version = 1\nextends = [\"default\"]\n[syscalls]\nallow = [\"ioctl\"]\n");
+  PtyRun t(argv({"-q", "-p", p}, {"sh", "-c", sh_probe("tiocsti 1")}), env(), work_, 24, 80, /*stdin_null=*/true);
+  Result r = t.finish(10);
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(probe_lines(r.out), std::vector<std::string>{"ERR EPERM"}) << r.out;
+  EXPECT_EQ(t.pending_outer_input(), 0);
+}
+
+TEST_F(Escape, TiocstiWithoutATerminal) {
+  EXPECT_EQ(probe({"tiocsti", "0"}), "ERR EPERM");
+  EXPECT_EQ(probe({"tiocsti-hi", "1"}), "ERR EPERM");
+  EXPECT_EQ(probe({"tioclinux", "0"}), "ERR EPERM");
+}
+
+// A host process is invisible in the pid namespace; the calls that could still name it by
+// number are refused by seccomp first (ptrace, process_vm_readv: EPERM regardless of pid).
+TEST_F(Escape, PtraceAHostProcess) {
+  HostSleeper host;
+  EXPECT_EQ(probe({"ptrace-attach", host.str()}), "ERR EPERM");
+  EXPECT_EQ(probe({"ptrace-attach", "1"}), "ERR EPERM");
+  EXPECT_EQ(probe({"ptrace-traceme"}), "ERR EPERM");
+  EXPECT_TRUE(host.alive());
+}
+
+TEST_F(Escape, ProcessVmReadvAHostProcess) {
+  HostSleeper host;
+  EXPECT_EQ(probe({"process-vm-read", host.str()}), "ERR EPERM");
+  EXPECT_EQ(probe({"process-vm-read", "1"}), "ERR EPERM");
+}
+
+TEST_F(Escape, ProcOfAHostProcess) {
+  HostSleeper host;
+  // Not in the sandbox's procfs at all.
+  EXPECT_EQ(probe({"read-proc-environ", host.str()}), "ERR ENOENT");
+  // pid 1 is paddock's init: a fork of paddock holding paddock's environment, made
+  // non-dumpable, so its environ, memory and descriptors are out of reach.
+  EXPECT_EQ(probe({"read-proc-environ", "1"}), "ERR EACCES");
+  EXPECT_EQ(probe({"read", "/proc/1/mem"}), "ERR EACCES");
+  EXPECT_EQ(probe({"read", "/proc/1/fd/0"}), "ERR EACCES");
+  EXPECT_EQ(probe({"read", "/proc/1/fd/2"}), "ERR EACCES");
+  EXPECT_EQ(probe({"ls", "/proc/1/root"}), "ERR EACCES");
+}
+
+TEST_F(Escape, SignalsToHostProcesses) {
+  HostSleeper host;
+  EXPECT_EQ(probe({"kill", host.str(), "9"}), "ERR ESRCH");
+  EXPECT_EQ(probe({"kill", host.str(), "0"}), "ERR ESRCH");
+  EXPECT_EQ(probe({"pidfd-open", host.str()}), "ERR ESRCH");
+  // kill(-1, 0): nobody else to signal in the pid namespace (init is exempt).
+  EXPECT_EQ(probe({"kill", "-1", "0"}), "ERR ESRCH");
+  EXPECT_TRUE(host.alive());
+}
+
+TEST_F(Escape, MountFamilyAfterSetup) {
+  EXPECT_EQ(probe({"mount", "/tmp"}), "ERR EPERM");
+  EXPECT_EQ(probe({"bind-mount", "/", work_}), "ERR EPERM");
+  EXPECT_EQ(probe({"umount", "/usr"}), "ERR EPERM");
+  EXPECT_EQ(probe({"umount", "/etc/shadow"}), "ERR EPERM");
+  EXPECT_EQ(probe({"pivot-root", "/tmp", "/tmp"}), "ERR EPERM");
+  EXPECT_EQ(probe({"chroot", "/tmp"}), "ERR EPERM");
+  // The new mount API: ENOSYS, so that libraries fall back to mount(2).
+  EXPECT_EQ(probe({"open-tree"}), "ERR ENOSYS");
+  EXPECT_EQ(probe({"fsopen"}), "ERR ENOSYS");
+}
+
+TEST_F(Escape, NewNamespaces) {
+  EXPECT_EQ(probe({"unshare-user"}), "ERR EPERM");
+  EXPECT_EQ(probe({"unshare", std::to_string(CLONE_NEWNS)}), "ERR EPERM");
+  EXPECT_EQ(probe({"unshare", std::to_string(CLONE_NEWNET)}), "ERR EPERM");
+  EXPECT_EQ(probe({"unshare", "128"}), "ERR EPERM");  // CLONE_NEWTIME
+  EXPECT_EQ(probe({"clone-newuser"}), "ERR EPERM");
+  EXPECT_EQ(probe({"clone-newns"}), "ERR EPERM");
+  // clone3 hides its flags from seccomp: refused whole, ENOSYS so that libc falls back.
+  EXPECT_EQ(probe({"clone3", std::to_string(CLONE_NEWUSER)}), "ERR ENOSYS");
+  EXPECT_EQ(probe({"clone3", "0"}), "ERR ENOSYS");
+  EXPECT_EQ(probe({"setns"}), "ERR EPERM");
+  // Plain fork still works.
+  EXPECT_EQ(probe({"clone", "0"}), "OK");
+}
+
+// A system call of a non-native ABI reaches paddock's supervisor (seccomp user notification),
+// which records it and SIGKILLs the process: the call never runs and the kill is in the log.
+std::string single_session_log(const std::string& dir) {
+  std::string text;
+  for (const auto& e : fs::directory_iterator(dir + "/state/paddock/sessions")) text += read_file(e.path());
+  return text;
+}
+
+TEST_F(Escape, X32SyscallIsKilled) {
+  Result r = run({}, P({"x32-getpid"}));
+  EXPECT_EQ(r.code, 128 + SIGKILL) << r;
+  EXPECT_EQ(r.out, "");
+  std::string log = single_session_log(dir_);
+  EXPECT_TRUE(contains(log, "\"layer\":\"syscall\",\"action\":\"kill\"")) << log;
+  EXPECT_TRUE(contains(log, "x86_64 x32 syscall 39")) << log;
+}
+
+TEST_F(Escape, Int80SyscallIsKilled) {
+  Result r = run({}, P({"int80-getpid"}));
+  EXPECT_EQ(r.code, 128 + SIGKILL) << r;
+  EXPECT_EQ(r.out, "");
+  std::string log = single_session_log(dir_);
+  EXPECT_TRUE(contains(log, "\"layer\":\"syscall\",\"action\":\"kill\"")) << log;
+  EXPECT_TRUE(contains(log, "i386 syscall 20")) << log;
+}
+
+TEST_F(Escape, Keyring) {
+  EXPECT_EQ(probe({"keyctl"}), "ERR EPERM");
+  EXPECT_EQ(probe({"add-key"}), "ERR EPERM");
+}
+
+TEST_F(Escape, KernelAttackSurface) {
+  EXPECT_EQ(probe({"bpf"}), "ERR EPERM");
+  EXPECT_EQ(probe({"perf-event-open"}), "ERR EPERM");
+  EXPECT_EQ(probe({"userfaultfd"}), "ERR EPERM");
+  EXPECT_EQ(probe({"io-uring-setup"}), "ERR ENOSYS");
+}
+
+TEST_F(Escape, OpenByHandleAt) {
+  EXPECT_EQ(probe({"open-by-handle-at", "/etc/passwd"}), "ERR EPERM");
+  EXPECT_EQ(probe({"name-to-handle-at", "/etc/passwd"}), "ERR EPERM");
+}
+
+TEST_F(Escape, Personality) {
+  EXPECT_EQ(probe({"personality", "0x0040000"}), "ERR EPERM");  // ADDR_NO_RANDOMIZE
+  EXPECT_EQ(probe({"personality", "0x0400000"}), "ERR EPERM");  // READ_IMPLIES_EXEC
+  EXPECT_EQ(probe({"personality", "0xffffffff"}), "OK");        // query
+}
+
+// Symlinks inside a writable grant resolve inside the sandbox's view, never the host's.
+TEST_F(Escape, SymlinksOutOfAGrant) {
+  fs::create_directories(dir_ + "/hostsecret");
+  write_file(dir_ + "/hostsecret/file", "host secret");
+  fs::create_symlink("/etc/shadow", work_ + "/to-shadow");
+  fs::create_symlink(dir_ + "/hostsecret", work_ + "/to-hostdir");
+  fs::create_symlink("../hostsecret/file", work_ + "/relative");
+  EXPECT_EQ(probe({"read", work_ + "/to-shadow"}), "OK bytes=0");  // masked /etc/shadow
+  EXPECT_EQ(probe({"read", work_ + "/to-hostdir/file"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"read", work_ + "/relative"}), "ERR ENOENT");
+  // Made inside: a link to "/" leads to the sandbox's own root.
+  EXPECT_EQ(probe({"symlink-escape", work_}), "OK bytes=0");
+  EXPECT_EQ(probe({"symlink-escape", "/tmp"}), "OK bytes=0");
+}
+
+TEST_F(Escape, DotDotOutOfAGrant) {
+  fs::create_directories(dir_ + "/hostsecret");
+  write_file(dir_ + "/hostsecret/file", "host secret");
+  EXPECT_EQ(probe({"read", work_ + "/../hostsecret/file"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"read", work_ + "/../../../../../../" + dir_ + "/hostsecret/file"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"ls", work_ + "/.."}), "OK work");  // paddock's own tmpfs, nothing else
+}
+
+// A symlink planted by an earlier sandbox in its writable folder is not followed when paddock
+// later binds a grant through it.
+TEST_F(Escape, SymlinkPlantedBySandboxIsNotFollowedByPaddock) {
+  fs::create_directories(dir_ + "/hostsecret");
+  write_file(dir_ + "/hostsecret/file", "host secret");
+  ASSERT_EQ(probe({"symlink", dir_ + "/hostsecret", work_ + "/evil"}), "OK");
+  ASSERT_TRUE(fs::is_symlink(work_ + "/evil"));
+  Result r = run({"--ro", work_ + "/evil/file"}, P({"cat", work_ + "/evil/file"}));
+  EXPECT_EQ(r.code, 125) << r;
+  EXPECT_TRUE(contains(r.err, work_ + "/evil")) << r;
+  EXPECT_FALSE(contains(r.out, "host secret")) << r;
+}
+
+TEST_F(Escape, HardLinksAndRenamesAcrossGrants) {
+  fs::create_directories(dir_ + "/other");
+  fs::create_directories(dir_ + "/ro");
+  write_file(work_ + "/mine", "mine");
+  write_file(dir_ + "/ro/theirs", "theirs");
+  Args rw = {"--rw", dir_ + "/other"};
+  // Within one grant: allowed.
+  EXPECT_EQ(probe(rw, {"link", work_ + "/mine", work_ + "/mine2"}), "OK");
+  EXPECT_EQ(probe(rw, {"rename", work_ + "/mine2", work_ + "/mine3"}), "OK");
+  // Across grants (each its own mount): EXDEV.
+  EXPECT_EQ(probe(rw, {"link", work_ + "/mine", dir_ + "/other/x"}), "ERR EXDEV");
+  EXPECT_EQ(probe(rw, {"rename", work_ + "/mine", dir_ + "/other/x"}), "ERR EXDEV");
+  EXPECT_EQ(probe({"--ro", dir_ + "/ro"}, {"link", dir_ + "/ro/theirs", work_ + "/stolen"}), "ERR EXDEV");
+  EXPECT_EQ(probe({"--ro", dir_ + "/ro"}, {"rename", dir_ + "/ro/theirs", work_ + "/stolen"}), "ERR EXDEV");
+  // From a system folder into the writable one (hard link to a file the sandbox can read
+  // only): EXDEV.
+  EXPECT_EQ(probe({"link", "/etc/passwd", work_ + "/passwd"}), "ERR EXDEV");
+  // A masked file cannot be moved or linked away either.
+  write_file(work_ + "/masked", "secret");
+  EXPECT_EQ(probe({"--deny", work_ + "/masked"}, {"link", work_ + "/masked", work_ + "/copy"}), "ERR EXDEV");
+  EXPECT_EQ(probe({"--deny", work_ + "/masked"}, {"rename", work_ + "/masked", work_ + "/copy"}), "ERR EBUSY");
+  EXPECT_FALSE(fs::exists(dir_ + "/other/x"));
+  EXPECT_FALSE(fs::exists(work_ + "/stolen"));
+  EXPECT_EQ(read_file(work_ + "/masked"), "secret");
+}
+
+// A descriptor paddock inherits (fd 5 on a secret file) does not reach the command.
+TEST_F(Escape, InheritedDescriptors) {
+  write_file(dir_ + "/inherited-secret", "inherited secret");
+  int fd = ::open((dir_ + "/inherited-secret").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  int five = 5;
+  if (fd != five) {
+    ASSERT_EQ(::fcntl(five, F_GETFD), -1) << "fd 5 is in use in the test process";
+    ASSERT_EQ(::dup2(fd, five), five);
+    ::close(fd);
+  }
+  Opts o{.keep = {five}};
+  EXPECT_EQ(probe({}, {"fds"}, o), "OK fds=");
+  EXPECT_EQ(probe({}, {"fd-read", "5"}, o), "ERR EBADF");
+  // paddock's init still holds it; its descriptors are out of reach.
+  EXPECT_EQ(probe({}, {"read", "/proc/1/fd/5"}, o), "ERR EACCES");
+  ::close(five);
+}
+
+// setuid binaries gain nothing: no_new_privs, nosuid mounts, empty capability sets.
+TEST_F(Escape, SetuidBinaries) {
+  std::string ids = std::to_string(g.uid);
+  std::string uid_line = ids + " " + ids + " " + ids + " " + ids;
+  for (const char* bin : {"/usr/bin/passwd", "/usr/bin/su"}) {
+    if (!fs::exists(bin)) continue;
+    EXPECT_EQ(probe({"setuid-exec", bin}), "OK uid=" + uid_line + " capeff=0000000000000000 capprm=0000000000000000")
+        << bin;
+  }
+  Result r = run({}, P({"caps"}));
+  EXPECT_EQ(r.code, 0) << r;
+  for (const char* line : {"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000",
+                           "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"}) {
+    EXPECT_TRUE(contains(r.out, line)) << "missing " << line << "\n" << r.out;
+  }
+}
+
+TEST_F(Escape, DeviceNodes) {
+  EXPECT_EQ(probe({"mknod", "/tmp/null2"}), "ERR EPERM");
+  EXPECT_EQ(probe({"mknod", work_ + "/null2"}), "ERR EPERM");
+  EXPECT_EQ(probe({"mknod", "/dev/shm/null2"}), "ERR EPERM");
+  EXPECT_EQ(probe({"ls", "/dev"}), "OK fd full null ptmx pts random shm stderr stdin stdout tty urandom zero");
+  EXPECT_EQ(probe({"ls", "/dev/pts"}), "OK ptmx");
+}
+
+TEST_F(Escape, RawPacketAndNetlinkSockets) {
+  EXPECT_EQ(probe({"socket", "17", "3", "768"}), "ERR EAFNOSUPPORT");           // AF_PACKET, SOCK_RAW, ETH_P_ALL
+  EXPECT_EQ(probe({"socket", "17", "2", "0"}), "ERR EAFNOSUPPORT");             // AF_PACKET, SOCK_DGRAM
+  EXPECT_EQ(probe({"socket", "2", "3", "1"}), "ERR EPERM");                     // AF_INET, SOCK_RAW, ICMP
+  EXPECT_EQ(probe({"socket", "2", std::to_string(3 | SOCK_CLOEXEC), "255"}), "ERR EPERM");
+  EXPECT_EQ(probe({"socket", "10", "3", "58"}), "ERR EPERM");                   // AF_INET6, SOCK_RAW, ICMPv6
+  EXPECT_EQ(probe({"socket", "2", "10", "0"}), "ERR EPERM");                    // SOCK_PACKET
+  EXPECT_EQ(probe({"socket", "16", "3", "9"}), "ERR EAFNOSUPPORT");             // NETLINK_AUDIT
+  EXPECT_EQ(probe({"socket", "16", "3", "4"}), "ERR EAFNOSUPPORT");             // NETLINK_SOCK_DIAG
+  EXPECT_EQ(probe({"socket", "16", "3", "0"}), "OK");                           // NETLINK_ROUTE
+  EXPECT_EQ(probe({"socket", "2", "1", "0"}), "OK");                            // TCP
+  EXPECT_EQ(probe({"socket", "2", "2", "0"}), "OK");                            // UDP
+  EXPECT_EQ(probe({"socket", "1", "1", "0"}), "OK");                            // UNIX
+  EXPECT_EQ(probe({"socket", "38", "5", "0"}), "ERR EAFNOSUPPORT");             // AF_ALG
+  EXPECT_EQ(probe({"socket", "40", "1", "0"}), "ERR EAFNOSUPPORT");             // AF_VSOCK
+}
+
+// Host credential folders in a granted home are masked.
+TEST_F(Escape, HostCredentialPaths) {
+  // The agent runs in its home folder (HOME is the working directory, which the default
+  // profile grants read-write): the base profile's deny list masks the credentials there.
+  fs::create_directories(work_ + "/.ssh");
+  fs::create_directories(work_ + "/.aws");
+  write_file(work_ + "/.ssh/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----", 0600);
+  write_file(work_ + "/.aws/credentials", "[default]\naws_secret_access_key = x", 0600);
+  write_file(work_ + "/.netrc", "machine example.com password hunter2", 0600);
+  write_file(work_ + "/notes.txt", "fine");
+  Opts o{.env = {"HOME=" + work_}};
+  EXPECT_EQ(probe({}, {"read", work_ + "/notes.txt"}, o), "OK bytes=4");
+  EXPECT_EQ(probe({}, {"read", work_ + "/.ssh/id_rsa"}, o), "ERR EACCES");  // masked folder: mode 0000
+  EXPECT_EQ(probe({}, {"ls", work_ + "/.ssh"}, o), "ERR EACCES");
+  EXPECT_EQ(probe({}, {"read", work_ + "/.aws/credentials"}, o), "ERR EACCES");
+  EXPECT_EQ(probe({}, {"create", work_ + "/.ssh/authorized_keys"}, o), "ERR EACCES");
+  EXPECT_EQ(probe({}, {"read", work_ + "/.netrc"}, o), "OK bytes=0");  // masked file: empty
+  EXPECT_EQ(probe({}, {"write", work_ + "/.netrc"}, o), "ERR EACCES");
+  EXPECT_EQ(read_file(work_ + "/.netrc"), "machine example.com password hunter2");
+  EXPECT_FALSE(fs::exists(work_ + "/.ssh/authorized_keys"));
+
+  // A home folder granted explicitly (read-only or read-write) from elsewhere.
+  fs::create_directories(home_ + "/.ssh");
+  fs::create_directories(home_ + "/.aws");
+  write_file(home_ + "/.ssh/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----", 0600);
+  write_file(home_ + "/.aws/credentials", "[default]\naws_secret_access_key = x", 0600);
+  EXPECT_EQ(probe({"--rw", home_}, {"read", home_ + "/.ssh/id_rsa"}), "ERR EACCES");
+  EXPECT_EQ(probe({"--ro", home_}, {"read", home_ + "/.aws/credentials"}), "ERR EACCES");
+  EXPECT_EQ(probe({"--ro", home_}, {"ls", home_}), "OK .aws .ssh");
+}
+
+// The IPC namespace: a host System V shared memory segment is not there.
+TEST_F(Escape, HostSysVIpcInvisible) {
+  const key_t key = 0x70640000 + (::getpid() & 0xffff);
+  int id = ::shmget(key, 4096, IPC_CREAT | 0666);
+  ASSERT_GE(id, 0) << std::strerror(errno);
+  EXPECT_EQ(probe({"shmget", std::to_string(key)}), "ERR ENOENT");
+  ::shmctl(id, IPC_RMID, nullptr);
+}
+
+// A secret in paddock's own environment reaches neither the command's environment nor, via
+// /proc/1/environ, paddock's init (which inherited it).
+TEST_F(Escape, SecretsInPaddocksEnvironment) {
+  const std::string secret = "wJalrXUtnFEMI-paddock-it-secret";
+  Opts o{.env = {"AWS_SECRET_ACCESS_KEY=" + secret, "GITHUB_TOKEN=" + secret}};
+  Result r = run({}, P({"env"}), o);
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_FALSE(contains(r.out, secret)) << r.out;
+  EXPECT_EQ(probe({}, {"read-proc-environ", "1"}, o), "ERR EACCES");
+  // pid 2 is the probe itself: its own environment is readable.
+  EXPECT_EQ(probe({}, {"read-proc-environ", "2"}, o).rfind("OK bytes=", 0), 0u);
+  r = run({}, {"sh", "-c", "cat /proc/[0-9]*/environ 2>/dev/null; cat /proc/1/cmdline"}, o);
+  EXPECT_FALSE(contains(r.out, secret)) << r;
+}
+
+TEST_F(Escape, ProcSysAndSysfs) {
+  EXPECT_EQ(probe({"write-proc-sys", "/proc/sys/kernel/hostname"}), "ERR EROFS");
+  EXPECT_EQ(probe({"write-proc-sys", "/proc/sys/kernel/core_pattern"}), "ERR EROFS");
+  EXPECT_EQ(probe({"write-proc-sys", "/proc/sys/vm/drop_caches"}), "ERR EROFS");
+  if (fs::exists("/proc/sysrq-trigger")) {
+    EXPECT_EQ(probe({"write", "/proc/sysrq-trigger"}), g.uid == 0 ? "ERR EROFS" : "ERR EACCES");
+  }
+  EXPECT_EQ(probe({"write-cgroup", "/sys/fs/cgroup/cgroup.procs"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"write-cgroup", "/sys/kernel/uevent_helper"}), "ERR ENOENT");
+  if (fs::exists("/proc/kcore")) {
+    EXPECT_EQ(probe({"read", "/proc/kcore"}), "ERR EACCES");
+  }
+  EXPECT_EQ(probe({"read", "/proc/kmsg"}), g.uid == 0 ? "ERR EPERM" : "ERR EACCES");
+}
+
+// Abstract UNIX sockets: per network namespace, and scoped by Landlock (ABI >= 6) even when
+// the sandbox shares the host's network.
+TEST_F(Escape, HostAbstractUnixSocket) {
+  std::string name = unique_marker("abstract");
+  int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a {};
+  a.sun_family = AF_UNIX;
+  std::memcpy(a.sun_path + 1, name.data(), name.size());
+  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), len), 0);
+  ASSERT_EQ(::listen(s, 4), 0);
+  EXPECT_EQ(probe({"unix-connect-abstract", name}), "ERR ECONNREFUSED");  // another namespace
+  if (g.landlock_abi >= 6) {
+    EXPECT_EQ(probe({"--net", "host"}, {"unix-connect-abstract", name}), "ERR EPERM");
+  }
+  ::close(s);
+}
+
+TEST_F(Escape, SignalsToPaddocksInit) {
+  if (g.landlock_abi < 6) GTEST_SKIP() << "Landlock ABI " << g.landlock_abi << " < 6 has no signal scope";
+  // pid 1 is paddock's init, outside the command's Landlock domain.
+  EXPECT_EQ(probe({"kill", "1", "0"}), "ERR EPERM");
+  EXPECT_EQ(probe({"kill", "1", "9"}), "ERR EPERM");
+}
+
+TEST_F(Escape, PrivilegedSyscalls) {
+#if defined(__x86_64__)
+  const std::pair<const char*, long> calls[] = {
+      {"reboot", SYS_reboot},           {"kexec_load", SYS_kexec_load},     {"init_module", SYS_init_module},
+      {"finit_module", SYS_finit_module}, {"delete_module", SYS_delete_module}, {"iopl", SYS_iopl},
+      {"ioperm", SYS_ioperm},           {"swapon", SYS_swapon},             {"swapoff", SYS_swapoff},
+      {"acct", SYS_acct},               {"syslog", SYS_syslog},             {"settimeofday", SYS_settimeofday},
+      {"clock_settime", SYS_clock_settime}, {"adjtimex", SYS_adjtimex},     {"sethostname", SYS_sethostname},
+      {"setdomainname", SYS_setdomainname}, {"modify_ldt", SYS_modify_ldt}, {"quotactl", SYS_quotactl},
+      {"vhangup", SYS_vhangup},         {"fanotify_init", SYS_fanotify_init}, {"kcmp", SYS_kcmp},
+      {"pidfd_getfd", SYS_pidfd_getfd}, {"process_vm_writev", SYS_process_vm_writev},
+      {"lookup_dcookie", SYS_lookup_dcookie}, {"request_key", SYS_request_key},
+      {"io_uring_enter", SYS_io_uring_enter}, {"move_mount", SYS_move_mount}, {"fsmount", SYS_fsmount},
+  };
+  std::string script;
+  for (const auto& [name, nr] : calls) script += "echo " + std::string(name) + ": $(" + sh_probe("syscall " + std::to_string(nr)) + "); ";
+  Result r = run({}, {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  for (const auto& [name, nr] : calls) {
+    std::string n = name;
+    std::string expected = n == "io_uring_enter" || n == "move_mount" || n == "fsmount" ? "ERR ENOSYS" : "ERR EPERM";
+    EXPECT_TRUE(contains(r.out, n + ": " + expected + "\n")) << n << " (" << nr << ") expected " << expected << "\n" << r.out;
+  }
+  // A number no kernel knows: ENOSYS from the filter, not a kill.
+  EXPECT_EQ(probe({"syscall", "1000"}), "ERR ENOSYS");
+#else
+  GTEST_SKIP() << "system call numbers are x86_64's";
+#endif
+}
+
+TEST_F(Escape, SeccompListenerOfItsOwn) { EXPECT_EQ(probe({"seccomp-listener"}), "ERR EPERM"); }
+
+// paddock run as root: root inside (capabilities dropped) still owns what it creates, and the
+// owner may set the setuid bit. A setuid-root executable left in a writable grant is a root
+// shell for any host user who can reach that folder.
+TEST_F(Escape, SetuidRootFileLeftInAWritableGrant) {
+  if (g.uid != 0) GTEST_SKIP() << "paddock runs as uid " << g.uid << ": a setuid-to-oneself file gains nothing";
+  fs::create_directories(dir_ + "/shared");
+  ::chmod((dir_ + "/shared").c_str(), 0755);
+  Args rw = {"--rw", dir_ + "/shared"};
+  std::string chmodded = dir_ + "/shared/chmodded", created = dir_ + "/shared/created";
+  probe(rw, {"create", chmodded});
+  probe(rw, {"chmod", chmodded, "04755"});
+  probe(rw, {"create-mode", created, "06755"});
+  probe(rw, {"mkdir", dir_ + "/shared/dir"});
+  probe(rw, {"chmod", dir_ + "/shared/dir", "02755"});
+  for (const auto& f : {chmodded, created, dir_ + "/shared/dir"}) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) != 0) continue;  // refused outright: fine
+    EXPECT_FALSE(st.st_uid == 0 && (st.st_mode & S_ISUID)) << f << " is setuid root on the host";
+    EXPECT_FALSE(st.st_gid == 0 && (st.st_mode & S_ISGID)) << f << " is setgid root on the host";
+  }
+}
+
+// A denied path inside a writable grant is masked by a mount on it. Its parent folder is not
+// a mount point, so the sandbox can rename the parent: the mask moves along for this session,
+// but on the host the secret now lives at a path no deny rule names, and the next session
+// reads it.
+TEST_F(Escape, DeniedPathMovedAsideForTheNextSession) {
+  fs::create_directories(work_ + "/.config/gcloud");
+  write_file(work_ + "/.config/gcloud/credentials", "gcloud-secret", 0600);
+  Opts o{.env = {"HOME=" + work_}};  // the agent works in its home folder
+  EXPECT_EQ(probe({}, {"read", work_ + "/.config/gcloud/credentials"}, o), "ERR EACCES");
+  probe({}, {"rename", work_ + "/.config", work_ + "/moved"}, o);
+  Result r = run({}, P({"cat", work_ + "/moved/gcloud/credentials"}), o);
+  EXPECT_FALSE(contains(r.out, "gcloud-secret")) << "a later session read the denied file: " << r;
+}
+
+// The profile search path starts with ./.paddock/ (and $XDG_CONFIG_HOME/paddock/profiles/).
+// A sandbox that can write there -- the default profile grants the working directory -- can
+// plant default.toml and widen every later `paddock -- CMD` started in that folder.
+TEST_F(Escape, ProjectProfilePlantedForTheNextSession) {
+  fs::create_directories(dir_ + "/outside");
+  write_file(dir_ + "/outside/secret", "outside-secret");
+  std::string planted = "version = 1\nextends = [\"base\"]\n[filesystem]\nread = [\"" + dir_ +
+                        "/outside\"]\nwrite = [\"${CWD}\"]\n[network]\nmode = \"host\"\n";
+  write_file(dir_ + "/planted.toml", planted);
+  run({}, {"sh", "-c", "mkdir -p .paddock && cat > .paddock/default.toml"}, Opts{.input = planted});
+  Result r = run({}, P({"cat", dir_ + "/outside/secret"}));
+  EXPECT_FALSE(contains(r.out, "outside-secret")) << "a profile written by a sandbox widened the next session: " << r;
+}
+
+TEST_F(Escape, UserProfilePlantedForTheNextSession) {
+  fs::create_directories(dir_ + "/outside");
+  write_file(dir_ + "/outside/secret", "outside-secret");
+  std::string planted = "version = 1\nextends = [\"base\"]\n[filesystem]\nread = [\"" + dir_ +
+                        "/outside\"]\nwrite = [\"${CWD}\"]\n";
+  // The agent works in its home folder; XDG_CONFIG_HOME is ~/.config.
+  Opts o{.env = {"HOME=" + work_, "XDG_CONFIG_HOME=" + work_ + "/.config"}};
+  o.input = planted;
+  run({}, {"sh", "-c", "mkdir -p .config/paddock/profiles && cat > .config/paddock/profiles/default.toml"}, o);
+  o.input.clear();
+  Result r = run({}, P({"cat", dir_ + "/outside/secret"}), o);
+  EXPECT_FALSE(contains(r.out, "outside-secret")) << "a profile written by a sandbox widened the next session: " << r;
+}
+
+// The session's own audit log is out of the command's reach, even when $XDG_STATE_HOME lies
+// inside a writable grant (an agent working in its home folder).
+TEST_F(Escape, AuditLogOutOfReach) {
+  std::string state = work_ + "/.local/state";
+  Opts o{.env = {"HOME=" + work_, "XDG_STATE_HOME=" + state}};
+  ASSERT_EQ(run({}, {"true"}, o).code, 0);  // an earlier session
+  std::map<std::string, std::string> before;
+  for (const auto& e : fs::directory_iterator(state + "/paddock/sessions")) before[e.path()] = read_file(e.path());
+  Result r = run({}, {"sh", "-c", "for f in .local/state/paddock/sessions/*.jsonl; do " + sh_probe("write \"$f\"") +
+                                      "; " + sh_probe("unlink \"$f\"") + "; done"},
+                 o);
+  EXPECT_EQ(r.code, 0) << r;
+  for (const auto& l : lines_of(r.out)) EXPECT_TRUE(l.rfind("ERR ", 0) == 0) << "the sandbox changed an audit log: " << r;
+  size_t logs = 0;
+  for (const auto& e : fs::directory_iterator(state + "/paddock/sessions")) {
+    ++logs;
+    auto it = before.find(e.path());
+    if (it != before.end()) {
+      EXPECT_EQ(read_file(e.path()), it->second) << e.path() << " was changed from inside";
+    }
+  }
+  EXPECT_EQ(logs, 2u) << "an audit log was deleted from inside";
+}
+
+// ==========================================================================================
+// main: the unprivileged re-run
+
+int run_unprivileged(int argc, char** argv) {
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "integration-unprivileged: not root, cannot switch to uid 65534; skipped\n");
+    return 77;
+  }
+  std::string setpriv;
+  for (const char* p : {"/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv"}) {
+    if (::access(p, X_OK) == 0) {
+      setpriv = p;
+      break;
+    }
+  }
+  if (setpriv.empty()) {
+    std::fprintf(stderr, "integration-unprivileged: setpriv not found; skipped\n");
+    return 77;
+  }
+  const uid_t nobody = 65534;
+  char tmpl[] = "/tmp/paddock-it-unpriv-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return 1;
+  std::string root = tmpl;
+  ::chmod(root.c_str(), 0755);
+  fs::create_directories(root + "/bin");
+  fs::create_directories(root + "/profiles");
+  ::chmod((root + "/bin").c_str(), 0755);
+  ::chmod((root + "/profiles").c_str(), 0755);
+  std::string paddock = copy_exe(env_or("PADDOCK_BIN", ""), root + "/bin", "paddock");
+  std::string probe = copy_exe(env_or("PADDOCK_PROBE", ""), root + "/bin", "paddock-probe");
+  std::string self = copy_exe("/proc/self/exe", root + "/bin", "integration-tests");
+  std::string profiles_src = env_or("PADDOCK_SHIPPED_PROFILES", env_or("PADDOCK_SOURCE_ROOT", ".") + "/profiles");
+  for (const auto& e : fs::directory_iterator(profiles_src)) {
+    if (e.path().extension() != ".toml") continue;
+    std::string to = root + "/profiles/" + e.path().filename().string();
+    fs::copy_file(e.path(), to, fs::copy_options::overwrite_existing);
+    ::chmod(to.c_str(), 0644);  // root-owned and not writable by others: trusted by paddock
+  }
+  std::string home = root + "/home";
+  fs::create_directories(home);
+  ::chown(home.c_str(), nobody, nobody);
+  ::chmod(home.c_str(), 0700);
+
+  Args env = {
+      "PATH=/usr/local/bin:/usr/bin:/bin",
+      "HOME=" + home,
+      "USER=nobody",
+      "LOGNAME=nobody",
+      "XDG_STATE_HOME=" + home + "/.local/state",
+      "XDG_CONFIG_HOME=" + home + "/.config",
+      "TMPDIR=/tmp",
+      "PADDOCK_BIN=" + paddock,
+      "PADDOCK_PROBE=" + probe,
+      "PADDOCK_SHIPPED_PROFILES=" + root + "/profiles",
+      "PADDOCK_IT_VARIANT=unprivileged",
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "GTEST_", 6) == 0 || std::strncmp(*e, "PADDOCK_IT_KEEP=", 16) == 0) env.push_back(*e);
+  }
+  Args args = {setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--", self};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--gtest_output", 0) == 0) continue;  // the build folder is not writable by 65534
+    args.push_back(a);
+  }
+  std::fprintf(stderr, "integration-unprivileged: re-running as uid 65534 from %s\n", root.c_str());
+  std::fflush(stderr);
+  CStrings a(args), e(env);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::chdir(home.c_str()) != 0) ::_exit(121);
+    ::execve(a.get()[0], a.get(), e.get());
+    ::_exit(120);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  std::error_code ec;
+  if (std::getenv("PADDOCK_IT_KEEP") == nullptr) fs::remove_all(root, ec);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::getenv("PADDOCK_IT_UNPRIVILEGED") != nullptr) return run_unprivileged(argc, argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  ::signal(SIGPIPE, SIG_IGN);
+  g.paddock = env_or("PADDOCK_BIN", "");
+  std::string probe = env_or("PADDOCK_PROBE", "");
+  if (::testing::GTEST_FLAG(list_tests)) return RUN_ALL_TESTS();
+  if (g.paddock.empty() || probe.empty()) {
+    std::fprintf(stderr, "integration-tests: PADDOCK_BIN and PADDOCK_PROBE must be set\n");
+    return 2;
+  }
+  g.profiles = env_or("PADDOCK_SHIPPED_PROFILES", env_or("PADDOCK_SOURCE_ROOT", "") + "/profiles");
+  g.uid = ::getuid();
+  g.gid = ::getgid();
+  g.landlock_abi = landlock_abi();
+  char tmpl[] = "/tmp/paddock-it-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return 2;
+  g.base = tmpl;
+  ::chmod(g.base.c_str(), 0755);
+  fs::create_directories(g.base + "/bin");
+  write_file(g.base + "/.host-only", "");
+  g.probe = copy_exe(probe, g.base + "/bin", "paddock-probe");
+  g.paddock_copy = copy_exe(g.paddock, g.base + "/bin", "paddock");
+  std::fprintf(stderr, "integration-tests: %s, uid %u, Landlock ABI %d, paddock %s\n",
+               env_or("PADDOCK_IT_VARIANT", g.uid == 0 ? "root" : "user").c_str(), g.uid, g.landlock_abi,
+               g.paddock.c_str());
+  int rc = RUN_ALL_TESTS();
+  std::error_code ec;
+  if (std::getenv("PADDOCK_IT_KEEP") == nullptr) fs::remove_all(g.base, ec);
+  return rc;
+}
