@@ -1,5 +1,7 @@
 #include "sandbox/systemd_scope.h"
 
+#include "sandbox/libsystemd.h"
+
 #include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,10 +16,10 @@
 namespace paddock {
 
 void SdBusDeleter::operator()(sd_bus* bus) const {
-  sd_bus_flush_close_unref(bus);
+  libsystemd().sd_bus_flush_close_unref(bus);
 }
 void SdBusMessageDeleter::operator()(sd_bus_message* m) const {
-  sd_bus_message_unref(m);
+  libsystemd().sd_bus_message_unref(m);
 }
 
 namespace {
@@ -32,11 +34,11 @@ struct BusError {
   BusError() = default;
   BusError(const BusError&) = delete;
   BusError& operator=(const BusError&) = delete;
-  ~BusError() { sd_bus_error_free(&e); }
+  ~BusError() { libsystemd().sd_bus_error_free(&e); }
 };
 
 struct SlotDeleter {
-  void operator()(sd_bus_slot* s) const { sd_bus_slot_unref(s); }
+  void operator()(sd_bus_slot* s) const { libsystemd().sd_bus_slot_unref(s); }
 };
 using SlotPtr = std::unique_ptr<sd_bus_slot, SlotDeleter>;
 
@@ -58,7 +60,7 @@ int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
   const char* job = nullptr;
   const char* unit = nullptr;
   const char* result = nullptr;
-  if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) >= 0 && job != nullptr && result != nullptr) {
+  if (libsystemd().sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) >= 0 && job != nullptr && result != nullptr) {
     (*results)[job] = result;
   }
   return 0;
@@ -89,11 +91,11 @@ SdBusPtr open_systemd_bus(std::string& why) {
       // The manager's own socket: works without a D-Bus daemon, and systemd sends its signals
       // to every private connection.
       which = "/run/systemd/private";
-      r = sd_bus_new(&raw);
+      r = libsystemd().sd_bus_new(&raw);
       if (r >= 0) {
         SdBusPtr bus(raw);
-        r = sd_bus_set_address(bus.get(), "unix:path=/run/systemd/private");
-        if (r >= 0) r = sd_bus_start(bus.get());
+        r = libsystemd().sd_bus_set_address(bus.get(), "unix:path=/run/systemd/private");
+        if (r >= 0) r = libsystemd().sd_bus_start(bus.get());
         if (r >= 0) return bus;
       }
     } else {
@@ -103,7 +105,7 @@ SdBusPtr open_systemd_bus(std::string& why) {
         return nullptr;
       }
       which = "the system bus";
-      r = sd_bus_open_system(&raw);
+      r = libsystemd().sd_bus_open_system(&raw);
       if (r >= 0) return SdBusPtr(raw);
     }
   } else {
@@ -116,7 +118,7 @@ SdBusPtr open_systemd_bus(std::string& why) {
       return nullptr;
     }
     which = "the user bus";
-    r = sd_bus_open_user(&raw);
+    r = libsystemd().sd_bus_open_user(&raw);
     if (r >= 0) return SdBusPtr(raw);
   }
   why = "cannot connect to systemd on " + which + ": " + std::strerror(r < 0 ? -r : r);
@@ -126,18 +128,18 @@ SdBusPtr open_systemd_bus(std::string& why) {
 SdBusMessagePtr build_start_transient_scope(sd_bus* bus, const TransientScope& scope) {
   sd_bus_message* raw = nullptr;
   const std::string what = "building StartTransientUnit(" + scope.unit + ")";
-  int r = sd_bus_message_new_method_call(bus, &raw, kDestination, kPath, kManager, "StartTransientUnit");
+  int r = libsystemd().sd_bus_message_new_method_call(bus, &raw, kDestination, kPath, kManager, "StartTransientUnit");
   if (r < 0) throw_bus(what, r);
   SdBusMessagePtr m(raw);
-  r = sd_bus_message_append(m.get(), "ss", scope.unit.c_str(), "fail");
-  if (r >= 0) r = sd_bus_message_open_container(m.get(), 'a', "(sv)");
-  if (r >= 0) r = sd_bus_message_append(m.get(), "(sv)", "Description", "s", scope.description.c_str());
-  if (r >= 0) r = sd_bus_message_append(m.get(), "(sv)", "PIDs", "au", 1, static_cast<std::uint32_t>(scope.pid));
-  if (r >= 0) r = sd_bus_message_append(m.get(), "(sv)", "Delegate", "b", 1);
-  if (r >= 0) r = sd_bus_message_append(m.get(), "(sv)", "CollectMode", "s", "inactive-or-failed");
-  if (r >= 0) r = sd_bus_message_close_container(m.get());
+  r = libsystemd().sd_bus_message_append(m.get(), "ss", scope.unit.c_str(), "fail");
+  if (r >= 0) r = libsystemd().sd_bus_message_open_container(m.get(), 'a', "(sv)");
+  if (r >= 0) r = libsystemd().sd_bus_message_append(m.get(), "(sv)", "Description", "s", scope.description.c_str());
+  if (r >= 0) r = libsystemd().sd_bus_message_append(m.get(), "(sv)", "PIDs", "au", 1, static_cast<std::uint32_t>(scope.pid));
+  if (r >= 0) r = libsystemd().sd_bus_message_append(m.get(), "(sv)", "Delegate", "b", 1);
+  if (r >= 0) r = libsystemd().sd_bus_message_append(m.get(), "(sv)", "CollectMode", "s", "inactive-or-failed");
+  if (r >= 0) r = libsystemd().sd_bus_message_close_container(m.get());
   // No auxiliary units.
-  if (r >= 0) r = sd_bus_message_append(m.get(), "a(sa(sv))", 0);
+  if (r >= 0) r = libsystemd().sd_bus_message_append(m.get(), "a(sa(sv))", 0);
   if (r < 0) throw_bus(what, r);
   return m;
 }
@@ -149,7 +151,7 @@ void start_transient_scope(sd_bus* bus, const TransientScope& scope, std::chrono
   // On a bus (dbus-daemon) match the sender; a direct connection (systemd's private socket)
   // carries no sender field, so there only the path, interface and member can be matched.
   sd_bus_slot* slot_raw = nullptr;
-  int r = sd_bus_match_signal(bus, &slot_raw, sd_bus_is_bus_client(bus) > 0 ? kDestination : nullptr, kPath, kManager,
+  int r = libsystemd().sd_bus_match_signal(bus, &slot_raw, libsystemd().sd_bus_is_bus_client(bus) > 0 ? kDestination : nullptr, kPath, kManager,
                               "JobRemoved", on_job_removed, &results);
   if (r < 0) throw_bus("systemd: subscribing to JobRemoved for " + scope.unit, r);
   SlotPtr slot(slot_raw);
@@ -158,21 +160,21 @@ void start_transient_scope(sd_bus* bus, const TransientScope& scope, std::chrono
   BusError err;
   sd_bus_message* reply_raw = nullptr;
   std::uint64_t left = deadline > now_usec() ? deadline - now_usec() : 1;
-  r = sd_bus_call(bus, call.get(), left, &err.e, &reply_raw);
+  r = libsystemd().sd_bus_call(bus, call.get(), left, &err.e, &reply_raw);
   SdBusMessagePtr reply(reply_raw);
   if (r < 0) {
     std::string msg = err.e.message != nullptr ? err.e.message : std::strerror(-r);
     throw Error("systemd: StartTransientUnit(" + scope.unit + ") failed: " + msg);
   }
   const char* job_raw = nullptr;
-  r = sd_bus_message_read(reply.get(), "o", &job_raw);
+  r = libsystemd().sd_bus_message_read(reply.get(), "o", &job_raw);
   if (r < 0 || job_raw == nullptr) throw_bus("systemd: reading the job of StartTransientUnit(" + scope.unit + ")", r);
   const std::string job = job_raw;
 
   for (;;) {
     // Dispatch everything queued (including signals that came in during sd_bus_call).
     for (;;) {
-      r = sd_bus_process(bus, nullptr);
+      r = libsystemd().sd_bus_process(bus, nullptr);
       if (r < 0) throw_bus("systemd: waiting for the job of " + scope.unit, r);
       if (r == 0) break;
     }
@@ -186,7 +188,7 @@ void start_transient_scope(sd_bus* bus, const TransientScope& scope, std::chrono
     if (now >= deadline) {
       throw Error("systemd: " + scope.unit + " was not started within " + std::to_string(timeout.count()) + " ms");
     }
-    r = sd_bus_wait(bus, deadline - now);
+    r = libsystemd().sd_bus_wait(bus, deadline - now);
     if (r < 0 && r != -EINTR) throw_bus("systemd: waiting for the job of " + scope.unit, r);
   }
 }
