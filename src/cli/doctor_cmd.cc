@@ -1,10 +1,12 @@
 // `paddock doctor`: what this machine lets paddock enforce, and so what `run` will do.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "cli/cli.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/features.h"
 
 namespace paddock {
@@ -51,7 +53,11 @@ int doctor_command() {
     v2 += ctl.empty() ? ", no controllers)" : ", controllers: " + ctl + ")";
   }
   row("info", "cgroups", layout_name(c.layout));
-  row(c.v2_writable && !c.v2_controllers.empty() ? "ok" : "--", "cgroup v2", v2);
+  // Usable for limits only with a controller paddock sets (memory, pids, cpu).
+  bool v2_limits = c.v2_writable && std::any_of(c.v2_controllers.begin(), c.v2_controllers.end(), [](const std::string& x) {
+                     return x == "memory" || x == "pids" || x == "cpu";
+                   });
+  row(v2_limits ? "ok" : "--", "cgroup v2", v2);
   bool v1_any = c.v1_memory || c.v1_pids || c.v1_cpu;
   row(v1_any ? "ok" : "--", "cgroup v1",
       v1_any ? std::string("writable:") + (c.v1_memory ? " memory" : "") + (c.v1_pids ? " pids" : "") + (c.v1_cpu ? " cpu" : "")
@@ -64,8 +70,18 @@ int doctor_command() {
   row(f.landlock_abi > 0 ? "hold" : "FAIL", "Landlock", f.landlock_abi > 0 ? "grants enforced a second time by Landlock" : "refuses to run unless sandbox.best_effort includes \"landlock\"");
   row(f.seccomp ? "hold" : "FAIL", "seccomp", f.seccomp ? "baseline syscall denylist, non-native ABIs killed" : "refuses to run");
   row("hold", "capabilities", "all sets emptied, no_new_privs");
-  bool cg = (c.v2_writable && !c.v2_controllers.empty()) || v1_any || c.systemd_user_bus;
-  row(cg ? "hold" : "weak", "resource limits", cg ? "cgroup limits where the profile sets them" : "rlimits only (printed as a degradation)");
+  bool cg = v2_limits || v1_any || c.systemd_user_bus;
+  row(cg ? "hold" : "weak", "resource limits",
+      cg ? "a session cgroup where the profile sets limits"
+         : "rlimits only for memory/pids (printed as a degradation); profiles with limits.cpu or "
+           "limits.cpu_time are refused unless sandbox.best_effort includes \"cgroup\"");
+  row(f.seccomp_notify ? "hold" : "FAIL", "denial records",
+      f.seccomp_notify ? "every denied system call is recorded by the supervisor"
+                       : "refuses to run unless sandbox.best_effort includes \"seccomp-notify\"");
+
+  // A paddock that was killed cannot remove its session cgroup; doctor does.
+  int removed = cleanup_stale_cgroups(CgroupRoots::detect());
+  if (removed > 0) std::printf("\nRemoved %d stale session cgroup(s) left by a paddock that was killed.\n", removed);
   return 0;
 }
 
