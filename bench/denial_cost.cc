@@ -24,42 +24,11 @@
 #include "sandbox/seccomp.h"
 #include "sandbox/seccomp_baseline.h"
 #include "supervisor/syscall_notify.h"
+#include "util/fd_passing.h"
 
 namespace {
 
 enum class Mode { Errno, Notify, NotifyAudit };
-
-void send_fd(int sock, int fd) {
-  char b = 'n';
-  struct iovec iov {&b, 1};
-  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr m {};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = ctl;
-  m.msg_controllen = sizeof ctl;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (sendmsg(sock, &m, 0) != 1) _exit(3);
-}
-
-int recv_fd(int sock) {
-  char b;
-  struct iovec iov {&b, 1};
-  alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr m {};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = ctl;
-  m.msg_controllen = sizeof ctl;
-  if (recvmsg(sock, &m, 0) != 1) return -1;
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof fd);
-  return fd;
-}
 
 // ns per refused ptrace() call in a child, with the given way of refusing it.
 double measure(Mode mode, long calls, const std::string& log_dir) {
@@ -77,7 +46,7 @@ double measure(Mode mode, long calls, const std::string& log_dir) {
     int listener = -1;
     paddock::load_seccomp(progs, plan.notify, &listener);
     if (listener >= 0) {
-      send_fd(sp[1], listener);
+      paddock::send_fd(sp[1], listener, 'n');
       close(listener);
     }
     auto t0 = std::chrono::steady_clock::now();
@@ -96,8 +65,7 @@ double measure(Mode mode, long calls, const std::string& log_dir) {
   }
   std::unique_ptr<paddock::SyscallNotifier> notifier;
   if (mode != Mode::Errno) {
-    int fd = recv_fd(sp[0]);
-    notifier = std::make_unique<paddock::SyscallNotifier>(paddock::UniqueFd(fd), plan, audit.get(), false, nullptr);
+    notifier = std::make_unique<paddock::SyscallNotifier>(paddock::recv_fd(sp[0], nullptr), plan, audit.get(), false, nullptr);
   }
   double ns = -1;
   for (;;) {

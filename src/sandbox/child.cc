@@ -20,6 +20,7 @@
 #include "sandbox/landlock.h"
 #include "sandbox/network.h"
 #include "sandbox/seccomp.h"
+#include "util/fd_passing.h"
 #include "util/error.h"
 #include "util/unique_fd.h"
 
@@ -44,22 +45,6 @@ void write_id_maps(std::uint32_t uid, std::uint32_t gid) {
   write_file("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1\n");
 }
 
-void send_fd(int sock, int fd, char tag) {
-  char byte = tag;
-  struct iovec iov {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) throw_errno("terminal: passing the pseudo-terminal to paddock");
-}
 
 [[noreturn]] void exec_command(const ChildArgs& a, const std::string& pty_slave) {
   const SandboxPlan& plan = *a.plan;

@@ -29,6 +29,7 @@
 #include "supervisor/limit_watch.h"
 #include "supervisor/syscall_notify.h"
 #include "supervisor/terminal.h"
+#include "util/fd_passing.h"
 #include "util/error.h"
 #include "util/unique_fd.h"
 
@@ -37,29 +38,6 @@ namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-// One descriptor passed over the control socket, tagged with a byte ('m': the pty master,
-// 'n': the seccomp listener). An invalid fd at end of stream.
-UniqueFd recv_fd(int sock, char* tag) {
-  char byte = 0;
-  struct iovec iov {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return UniqueFd();
-  *tag = byte;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return UniqueFd();
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return UniqueFd(fd);
-}
 
 std::string read_to_eof(int fd) {
   std::string out;
