@@ -10,7 +10,7 @@
 
 # Options of `run` that take a value (one value per option).
 _paddock_run_value_opts='-p --profile --ro --rw --deny --tmpfs --net --allow-net --env --memory --pids --cpus --timeout --audit'
-_paddock_run_flag_opts='-h --help --dry-run -q --quiet -v --verbose'
+_paddock_run_flag_opts='-h --help --dry-run --trace-fs -q --quiet -v --verbose'
 _paddock_log_opts='-h --help --denials --layer --follow --json --verify --list --all'
 _paddock_audit_layers='session fs net dns syscall credential limit tool'
 

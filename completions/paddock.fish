@@ -131,6 +131,7 @@ complete -c paddock -n $run_cond -l cpus -x -d 'CPU limit in cores, e.g. 1.5'
 complete -c paddock -n $run_cond -l timeout -x -d 'Wall-clock limit, e.g. 30m (exit 124)'
 complete -c paddock -n $run_cond -l audit -r -F -d "Audit log file ('-' for stderr)"
 complete -c paddock -n $run_cond -l dry-run -d 'Print the sandbox plan and exit without running anything'
+complete -c paddock -n $run_cond -l trace-fs -d 'Record paths the sandbox tries outside its grants (slower file calls)'
 complete -c paddock -n $run_cond -s q -l quiet -d 'Print only errors'
 complete -c paddock -n $run_cond -s v -l verbose -d 'Print what paddock sets up'
 # COMMAND, after `--` or as the first word that is not an option.

@@ -35,6 +35,9 @@ void add_run_options(CLI::App* run, RunOptions& o) {
       ->type_name("DURATION");
   run->add_option("--audit", o.audit, "Audit log file ('-' for stderr)")->type_name("FILE");
   run->add_flag("--dry-run", o.dry_run, "Print the sandbox plan and exit without running anything");
+  run->add_flag("--trace-fs", o.trace_fs,
+                "Record each path the sandbox tries to open, create, delete or execute outside its grants "
+                "(opt-in: every such call then stops in paddock, which makes them slower)");
   run->add_flag_function(
       "-q,--quiet", [&o](std::int64_t) { o.verbosity = -1; }, "Print only errors");
   run->add_flag_function(

@@ -19,6 +19,7 @@ struct RunOptions {
   std::string timeout;
   std::string audit;
   bool dry_run = false;
+  bool trace_fs = false;  // record file accesses outside the grants (seccomp notification per open)
   int verbosity = 0;  // -1 quiet, 1 verbose
   std::vector<std::string> command;
 };

@@ -124,7 +124,12 @@ int run_command(const RunOptions& o) {
   }
   // --dry-run asks the kernel whether user namespaces work; a real run learns it from clone().
   HostFacts facts = gather_host_facts(policy, vars.cwd, o.dry_run, protected_paths);
-  SandboxPlan plan = make_plan(policy, facts, o.command);
+  auto plan_for = [&](const HostFacts& f) {
+    SandboxPlan pl = make_plan(policy, f, o.command);
+    if (o.trace_fs) plan_fs_trace(pl);
+    return pl;
+  };
+  SandboxPlan plan = plan_for(facts);
   if (o.dry_run) {
     print_plan(std::cout, plan);
     return 0;
@@ -139,9 +144,10 @@ int run_command(const RunOptions& o) {
   // Resource limits: a session cgroup when one can be had, else rlimits (a degradation).
   std::unique_ptr<SessionCgroup> cgroup;
   std::string cgroup_why;
+  // Every run removes session cgroups a killed paddock left behind (about 0.15 ms).
+  CgroupRoots roots = CgroupRoots::detect();
+  cleanup_stale_cgroups(roots);
   if (plan.resources.wants_cgroup()) {
-    CgroupRoots roots = CgroupRoots::detect();
-    cleanup_stale_cgroups(roots);
     CgroupLimits lim;
     const ResourcePlan& rp = plan.resources;
     if (rp.memory) {
@@ -177,7 +183,8 @@ int run_command(const RunOptions& o) {
       for (const auto& n : plan.notes) say("note", n);
     }
     for (const auto& w : plan.warnings) say("warning", w);
-    for (const auto& d : plan.degradations) say("DEGRADED", d);
+    // Degradations are printed even with -q: the sandbox is weaker than the profile asked.
+    for (const auto& d : plan.degradations) std::fprintf(stderr, "paddock: DEGRADED: %s\n", d.c_str());
     try {
       audit.write(session_start_event(policy, plan));
       r = run_session(plan, std::move(secrets), sopts);
@@ -186,7 +193,7 @@ int run_command(const RunOptions& o) {
       // Only now do we know; re-plan without namespaces if the profile allows that.
       facts.userns = false;
       facts.userns_detail = e.what();
-      plan = make_plan(policy, facts, o.command);
+      plan = plan_for(facts);
       settle_resources(plan);
       secrets = read_secrets(policy, facts);
     }

@@ -3,6 +3,7 @@
 
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include <algorithm>
 #include <ostream>
@@ -350,7 +351,9 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
     // RLIMIT_DATA rather than RLIMIT_AS: runtimes that reserve address space (Go, JVM, V8)
     // keep working, and it still bounds what a process can actually allocate.
     rp.fallback.push_back({RLIMIT_DATA, rp.memory->value, rp.memory->value, "data", rp.memory->origin});
-    plan.tmpfs_size = rp.memory->value;
+    // Half the limit: tmpfs pages are charged to the session's memory too, so a full tmpfs
+    // must answer ENOSPC before the OOM killer would have to step in.
+    plan.tmpfs_size = rp.memory->value / 2;
   }
   if (rp.pids) {
     // Counted per user in the sandbox's own user namespace.
@@ -359,7 +362,8 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
   if (rp.cpu_time) {
     auto secs = static_cast<std::uint64_t>((rp.cpu_time->value.count() + 999) / 1000);
     rp.fallback.push_back({RLIMIT_CPU, secs, secs + 1, "cpu", rp.cpu_time->origin});
-    rp.fallback_gaps.push_back("limits.cpu_time applies per process, not to the whole session");
+    rp.fallback_gaps.push_back("limits.cpu_time (" + rp.cpu_time->origin.short_str() +
+                               ") applies per process, not to the whole session");
   }
   if (rp.cpus) rp.fallback_gaps.push_back("limits.cpu (" + rp.cpus->origin.short_str() + ") cannot be enforced");
 
@@ -392,6 +396,66 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
     plan.warnings.push_back("the working directory " + h.cwd + " is not visible in the sandbox (not granted, denied, or inside a fresh tmpfs); the command starts in /");
   }
   return plan;
+}
+
+const std::vector<std::string>& fs_trace_syscalls() {
+  // SYS_* macros say which names the native ABI has, without asking libseccomp (pure).
+  static const std::vector<std::string> names = {
+#ifdef SYS_open
+      "open",
+#endif
+      "openat",
+#ifdef SYS_creat
+      "creat",
+#endif
+      "execve", "execveat",
+#ifdef SYS_mkdir
+      "mkdir",
+#endif
+      "mkdirat",
+#ifdef SYS_rmdir
+      "rmdir",
+#endif
+#ifdef SYS_unlink
+      "unlink",
+#endif
+      "unlinkat",
+#ifdef SYS_rename
+      "rename",
+#endif
+#ifdef SYS_renameat
+      "renameat",
+#endif
+      "renameat2",
+#ifdef SYS_link
+      "link",
+#endif
+      "linkat",
+#ifdef SYS_symlink
+      "symlink",
+#endif
+      "symlinkat", "truncate",
+  };
+  return names;
+}
+
+void plan_fs_trace(SandboxPlan& plan) {
+  SeccompPlan& sc = plan.seccomp;
+  if (!sc.enabled || !sc.notify) {
+    throw Error("--trace-fs: file accesses can only be traced through seccomp user notification, which is "
+                "unavailable here (an older kernel, or a seccomp filter already in force, as inside another "
+                "sandbox); run without --trace-fs");
+  }
+  if (sc.trace_fs) return;
+  sc.trace_fs = true;
+  for (const auto& name : fs_trace_syscalls()) {
+    SeccompRule r;
+    r.syscall = name;
+    r.trace = true;
+    r.why = "--trace-fs";
+    r.origin = Origin{"command line --trace-fs", 0, 0};
+    sc.rules.push_back(std::move(r));
+  }
 }
 
 std::string landlock_access_names(std::uint64_t a, bool net) {

@@ -96,6 +96,11 @@ struct SeccompRule {
   std::vector<Cond> conds;
   std::string why;  // group / reason, for display and audit
   Origin origin;
+  // A --trace-fs rule: the call goes to the supervisor (only when the plan notifies), which
+  // records its path when that lies outside the grants and lets it continue
+  // (SECCOMP_USER_NOTIF_FLAG_CONTINUE). It never changes what the kernel decides; a deny rule on
+  // the same call still decides first. `action` and `err` are unused.
+  bool trace = false;
   bool operator==(const SeccompRule&) const = default;
 };
 
@@ -109,6 +114,8 @@ struct SeccompPlan {
   // answers (libc fallbacks: clone3, io_uring...) stay silent in the kernel.
   bool notify = false;
   std::vector<SyscallRule> removed;   // syscalls.allow entries that removed baseline rules
+  // --trace-fs: `rules` holds trace rules for the file-opening system calls (plan_fs_trace).
+  bool trace_fs = false;
 };
 
 struct EnvVar {
@@ -172,6 +179,15 @@ struct SandboxPlan {
 // Pure: no system calls. Throws Error when the policy cannot be honoured on this host and
 // no best_effort allows degrading (the caller exits 125).
 SandboxPlan make_plan(const Policy& policy, const HostFacts& host, const std::vector<std::string>& command);
+
+// --trace-fs: adds a trace rule (SeccompRule::trace) for each file-opening system call this
+// architecture has (fs_trace_syscalls()). Pure. Throws Error when the plan does not notify
+// (seccomp user notification unavailable): without a supervisor there is nobody to record.
+void plan_fs_trace(SandboxPlan& plan);
+// open, openat, creat, execve, execveat, mkdir, mkdirat, rmdir, unlink, unlinkat, rename,
+// renameat, renameat2, link, linkat, symlink, symlinkat, truncate: the x86_64 names, less
+// those the native architecture lacks (aarch64 has no open, creat, mkdir...).
+const std::vector<std::string>& fs_trace_syscalls();
 
 // Human-readable rendering for --dry-run.
 void print_plan(std::ostream& out, const SandboxPlan& plan);

@@ -97,7 +97,7 @@ void print_plan(std::ostream& out, const SandboxPlan& plan) {
     out << "\n[resources] (a session cgroup: v2 delegated, else v1; else the rlimits below)\n";
     if (rp.memory) {
       out << "  memory.max = " << format_size(rp.memory->value) << ", memory.high = " << format_size(rp.memory_high())
-          << ", tmpfs size = " << format_size(rp.memory->value) << "   # " << rp.memory->origin.short_str() << "\n";
+          << ", tmpfs size = " << format_size(rp.memory->value / 2) << "   # " << rp.memory->origin.short_str() << "\n";
     }
     if (rp.pids) out << "  pids.max = " << rp.pids->value << "   # " << rp.pids->origin.short_str() << "\n";
     if (rp.cpus) out << "  cpu.max = " << rp.cpus->value << " cores   # " << rp.cpus->origin.short_str() << "\n";

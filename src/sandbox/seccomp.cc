@@ -72,6 +72,7 @@ std::string cond_str(const Cond& c) {
 
 
 std::string action_str(const SeccompRule& r) {
+  if (r.trace) return "NOTIFY, then continue (records paths outside the grants)";
   return r.action == SeccompRule::Action::Kill ? "KILL" : errno_name(r.err);
 }
 
@@ -274,6 +275,7 @@ Filter new_filter(bool notify) {
 }
 
 std::uint32_t action_of(const SeccompRule& r, bool notify) {
+  if (r.trace) return SCMP_ACT_NOTIFY;  // add_rules keeps trace rules only when notifying
   // ENOSYS answers are compatibility fallbacks, not refusals worth a round trip.
   if (notify && (r.action == SeccompRule::Action::Kill || r.err != ENOSYS)) return SCMP_ACT_NOTIFY;
   if (r.action == SeccompRule::Action::Kill) return SCMP_ACT_KILL_PROCESS;
@@ -286,7 +288,16 @@ std::uint32_t action_of(const SeccompRule& r, bool notify) {
 // `native`: f holds the native architecture only; otherwise it holds compatible ones too, and
 // a system call missing from the native ABI may still exist in those.
 void add_rules(const Filter& f, const SeccompPlan& plan, bool native) {
+  // A call some non-trace rule takes whole (no conditions) has nothing left to trace: it never
+  // runs. Otherwise the trace rule, unconditional, makes every call of it notify, and the
+  // supervisor first matches the deny rules (which keep their precedence), then traces.
+  std::set<std::string> taken_whole;
   for (const SeccompRule& r : plan.rules) {
+    if (!r.trace && r.conds.empty()) taken_whole.insert(r.syscall);
+  }
+  for (const SeccompRule& r : plan.rules) {
+    // Without a listener a trace rule would only mean "allow", the default.
+    if (r.trace && (!plan.notify || taken_whole.count(r.syscall) != 0)) continue;
     int nr = native ? seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, r.syscall.c_str())
                     : seccomp_syscall_resolve_name(r.syscall.c_str());
     if (nr == __NR_SCMP_ERROR) throw Error("seccomp: unknown system call \"" + r.syscall + "\"");

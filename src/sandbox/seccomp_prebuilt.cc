@@ -7,7 +7,9 @@ namespace paddock {
 
 std::optional<SeccompPrograms> prebuilt_seccomp(const SeccompPlan& plan) {
   static const SeccompPlan baseline = baseline_plan();
-  if (!plan.enabled || plan.unknown_enosys != baseline.unknown_enosys ||
+  // A --trace-fs plan has rules the build-time filter lacks (its rules differ too; checked
+  // first so that this never depends on how the trace rules are spelled).
+  if (!plan.enabled || plan.trace_fs || plan.unknown_enosys != baseline.unknown_enosys ||
       plan.kill_foreign_arch != baseline.kill_foreign_arch || !plan.removed.empty() || plan.rules != baseline.rules) {
     return std::nullopt;
   }

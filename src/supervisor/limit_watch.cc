@@ -5,6 +5,15 @@
 #include "util/units.h"
 
 namespace paddock {
+namespace {
+
+std::string approx_size(std::uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fM", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
+}
+
+}  // namespace
 
 LimitWatch::LimitWatch(SessionCgroup& cgroup, const ResourcePlan& plan, AuditWriter* audit, bool verbose)
     : cgroup_(cgroup), plan_(plan), audit_(audit), verbose_(verbose), last_(cgroup.events()) {}
@@ -33,7 +42,7 @@ std::uint64_t LimitWatch::on_event() {
   std::uint64_t denials = 0;
   if (now.memory_high > last_.memory_high && plan_.memory) {
     record("warn", "memory",
-           "memory use passed " + format_size(plan_.memory_high()) + " (90 % of the " + memory_limit_text() +
+           "memory use passed " + approx_size(plan_.memory_high()) + " (90 % of the " + memory_limit_text() +
                "); the kernel is reclaiming",
            now.memory_high);
   }

@@ -26,6 +26,7 @@
 #include "sandbox/seccomp_prebuilt.h"
 #include "audit/writer.h"
 #include "sandbox/cgroup.h"
+#include "supervisor/fs_trace.h"
 #include "supervisor/limit_watch.h"
 #include "supervisor/syscall_notify.h"
 #include "supervisor/terminal.h"
@@ -258,14 +259,58 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   }
   bpf_write.reset();
 
-  // Descriptors the sandbox hands over until its command is exec'd (end of stream).
-  UniqueFd master, listener;
+  std::unique_ptr<SyscallNotifier> notifier;
+  std::unique_ptr<FsTracer> tracer;
+  // Ending the session: pid 1 first (the kernel then kills its namespace), every process of
+  // the cgroup at once, and no further answer to a waiting system call: it gets SIGKILL.
+  auto kill_sandbox = [&] {
+    ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0);
+    if (cg != nullptr) cg->kill_all();
+    if (notifier) notifier->end_session();
+  };
+  auto check_denials = [&] {
+    if (opts.max_denials && denial_total(opts) >= opts.max_denials->value && !result.denials_exceeded) {
+      result.denials_exceeded = true;
+      record_limit_kill(opts, "max_denials", "limits.max_denials = " + std::to_string(opts.max_denials->value) + " (" +
+                                                 opts.max_denials->origin.short_str() + ") reached");
+      kill_sandbox();
+    }
+  };
+  auto start_notifier = [&](UniqueFd listener) {
+    notifier = std::make_unique<SyscallNotifier>(std::move(listener), plan.seccomp, opts.audit, opts.verbose,
+                                                 [&] { check_denials(); });
+    if (plan.seccomp.trace_fs) {
+      tracer = std::make_unique<FsTracer>(plan, opts.audit, opts.verbose, [&] { check_denials(); });
+      notifier->set_trace_handler([t = tracer.get()](int fd, const struct seccomp_notif& req, const std::string& name) {
+        t->on_notification(fd, req, name);
+      });
+    }
+  };
+
+  // Descriptors the sandbox hands over until its command is exec'd (end of stream). Once the
+  // seccomp listener has arrived the command may wait on us (a denied or traced call before or
+  // in its exec): answer it meanwhile.
+  UniqueFd master;
+  bool listener_gone = false;
   for (;;) {
+    if (notifier && !listener_gone) {
+      struct pollfd p[2] = {{ctl_parent.get(), POLLIN, 0}, {notifier->fd(), POLLIN, 0}};
+      if (::poll(p, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        throw_errno("poll");
+      }
+      if ((p[1].revents & (POLLHUP | POLLERR)) != 0) {
+        listener_gone = true;
+      } else if ((p[1].revents & POLLIN) != 0 && !notifier->on_readable()) {
+        listener_gone = true;
+      }
+      if (p[0].revents == 0) continue;
+    }
     char tag = 0;
     UniqueFd fd = recv_fd(ctl_parent.get(), &tag);
     if (!fd) break;
     if (tag == 'm') master = std::move(fd);
-    else if (tag == 'n') listener = std::move(fd);
+    else if (tag == 'n') start_notifier(std::move(fd));
   }
   ctl_parent.reset();
   // EOF without a message: the command has been exec'd.
@@ -301,7 +346,6 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
     if (::timerfd_settime(timer.get(), 0, &its, nullptr) != 0) throw_errno("timerfd_settime");
     epoll_add(ep.get(), timer.get(), EPOLLIN);
   }
-  auto kill_sandbox = [&] { ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0); };
   std::unique_ptr<LimitWatch> limits;
   UniqueFd cpu_timer;
   if (cg != nullptr) {
@@ -318,20 +362,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
       epoll_add(ep.get(), cpu_timer.get(), EPOLLIN);
     }
   }
-  auto check_denials = [&] {
-    if (opts.max_denials && denial_total(opts) >= opts.max_denials->value && !result.denials_exceeded) {
-      result.denials_exceeded = true;
-      record_limit_kill(opts, "max_denials", "limits.max_denials = " + std::to_string(opts.max_denials->value) + " (" +
-                                                 opts.max_denials->origin.short_str() + ") reached");
-      kill_sandbox();
-    }
-  };
-  std::unique_ptr<SyscallNotifier> notifier;
-  if (listener) {
-    notifier = std::make_unique<SyscallNotifier>(std::move(listener), plan.seccomp, opts.audit, opts.verbose,
-                                                 [&] { check_denials(); });
-    epoll_add(ep.get(), notifier->fd(), EPOLLIN);
-  }
+  if (notifier) epoll_add(ep.get(), notifier->fd(), EPOLLIN);
   bool input_open = relay != nullptr;
   if (relay) {
     epoll_add(ep.get(), relay->in(), EPOLLIN);

@@ -41,6 +41,7 @@ SyscallNotifier::SyscallNotifier(UniqueFd listener, const SeccompPlan& plan, Aud
   for (const auto& r : plan_.rules) {
     int nr = seccomp_syscall_number(r.syscall);
     if (nr >= 0) by_nr_.emplace(nr, &r);
+    if (nr >= 0 && r.trace) trace_names_[nr] = r.syscall;
   }
   struct seccomp_notif_sizes sizes {};
   if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) throw_errno("seccomp: SECCOMP_GET_NOTIF_SIZES");
@@ -55,17 +56,56 @@ bool SyscallNotifier::on_readable() {
     // ENOENT: the caller died (or was signalled) before we read it; EINTR: retry later.
     return errno == ENOENT || errno == EINTR || errno == EAGAIN;
   }
+  if (ending_) {
+    ::kill(static_cast<pid_t>(req->pid), SIGKILL);
+    return true;
+  }
   const auto& d = req->data;
   const std::uint32_t native = AUDIT_ARCH_X86_64;
   bool foreign = d.arch != native || (d.nr & 0x40000000) != 0;
   const SeccompRule* rule = nullptr;
   std::uint64_t argv[6];
   for (int i = 0; i < 6; ++i) argv[i] = d.args[i];
+  bool traced = false;
   if (!foreign) {
     auto range = by_nr_.equal_range(d.nr);
-    for (auto it = range.first; it != range.second && rule == nullptr; ++it) {
-      if (seccomp_rule_matches(*it->second, argv)) rule = it->second;
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second->trace) {
+        traced = true;
+      } else if (rule == nullptr && seccomp_rule_matches(*it->second, argv)) {
+        rule = it->second;
+      }
     }
+  }
+  if (traced && (rule == nullptr || (rule->action == SeccompRule::Action::Errno && rule->err == ENOSYS))) {
+    // Here only because of a --trace-fs rule: deny rules keep precedence (matched above), an
+    // ENOSYS rule (which the kernel answers silently) is answered silently, and anything else
+    // runs as if never stopped.
+    auto answer = [&] {
+      if (ending_) {  // the trace itself tripped a kill switch
+        ::kill(static_cast<pid_t>(req->pid), SIGKILL);
+        return;
+      }
+      auto* resp = reinterpret_cast<struct seccomp_notif_resp*>(resp_buf.data());
+      resp->id = req->id;
+      resp->error = rule == nullptr ? 0 : -ENOSYS;
+      resp->val = 0;
+      resp->flags = rule == nullptr ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
+      if (::ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SEND, resp) != 0) {
+        // ENOENT: the caller is gone (killed while it waited); nothing to answer.
+      }
+    };
+    // The handler reads the caller's memory and /proc while the caller waits; it answers after.
+    if (rule == nullptr && trace_) {
+      try {
+        trace_(fd_.get(), *req, trace_names_[d.nr]);
+      } catch (...) {
+        answer();  // never leave the caller waiting (the audit log may have failed)
+        throw;
+      }
+    }
+    answer();
+    return true;
   }
   bool kill = foreign || (rule != nullptr && rule->action == SeccompRule::Action::Kill);
   int err = rule != nullptr ? rule->err : EPERM;
@@ -91,20 +131,6 @@ bool SyscallNotifier::on_readable() {
     reason = "baseline seccomp denylist";
   }
 
-  // Answer first: the caller is blocked until we do. A kill is delivered as SIGKILL, which
-  // the process cannot catch, so the call never completes.
-  if (kill) {
-    ::kill(static_cast<pid_t>(req->pid), SIGKILL);
-  } else {
-    auto* resp = reinterpret_cast<struct seccomp_notif_resp*>(resp_buf.data());
-    resp->id = req->id;
-    resp->error = -err;
-    resp->val = 0;
-    resp->flags = 0;
-    if (::ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno != ENOENT) {
-      // The caller is gone; nothing to answer.
-    }
-  }
 
   ++denials_;
   if (audit_ != nullptr) {
@@ -122,7 +148,22 @@ bool SyscallNotifier::on_readable() {
     std::fprintf(stderr, "paddock: denied %s by pid %u: %s -> %s\n", subject.c_str(), req->pid, reason.c_str(),
                  kill ? "killed" : errno_name(err).c_str());
   }
+  // Record, count (a kill switch may end the session here), then answer: the caller waits
+  // until then. A kill is delivered as SIGKILL, which the process cannot catch, so the call
+  // never completes.
   if (on_denial_) on_denial_();
+  if (kill || ending_) {
+    ::kill(static_cast<pid_t>(req->pid), SIGKILL);
+  } else {
+    auto* resp = reinterpret_cast<struct seccomp_notif_resp*>(resp_buf.data());
+    resp->id = req->id;
+    resp->error = -err;
+    resp->val = 0;
+    resp->flags = 0;
+    if (::ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno != ENOENT) {
+      // The caller is gone; nothing to answer.
+    }
+  }
   return true;
 }
 

@@ -1804,6 +1804,732 @@ TEST_F(Escape, AuditLogOutOfReach) {
 }
 
 // ==========================================================================================
+// Resource bounds, kill switches, the audit log and denials in the terminal (issue 4)
+//
+// Each bound is asserted for real in both variants: as root paddock gives the session a cgroup
+// (v1 on this machine: memory, pids, cpuacct); as uid 65534 no cgroup is writable, so paddock
+// falls back to rlimits (data, nproc, cpu), prints a DEGRADED line, and refuses the limits
+// rlimits cannot express unless the profile allows `best_effort = ["cgroup"]`. Where the
+// mechanism differs a test branches on geteuid() and says what each branch proves.
+// Everything that misbehaves (fork bomb, memory bomb, spinning loops) runs inside a sandbox.
+
+class LimitsAndAudit : public Paddock {
+ protected:
+  static bool root() { return ::geteuid() == 0; }
+
+  [[nodiscard]] std::string sessions_dir() const { return dir_ + "/state/paddock/sessions"; }
+  void clear_logs() {
+    std::error_code ec;
+    fs::remove_all(sessions_dir(), ec);
+  }
+
+  struct SessionLog {
+    std::string path, session;
+    std::vector<std::string> lines;
+    [[nodiscard]] std::string text() const {
+      std::string t;
+      for (const auto& l : lines) t += l.substr(0, 600) + "\n";
+      return t;
+    }
+  };
+  // The one session log in the sessions folder (clear_logs() before a run to get its own).
+  SessionLog the_log() {
+    SessionLog l;
+    std::vector<fs::path> logs;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(sessions_dir(), ec)) logs.push_back(e.path());
+    EXPECT_EQ(logs.size(), 1u) << "expected exactly one session log in " << sessions_dir();
+    if (logs.empty()) return l;
+    l.path = logs[0].string();
+    l.session = logs[0].stem().string();
+    l.lines = lines_of(read_file(l.path));
+    return l;
+  }
+  // Indexes of the events with this layer and action (and subject, when given).
+  static std::vector<size_t> events(const SessionLog& l, const std::string& layer, const std::string& action,
+                                    const std::string& subject = "") {
+    std::string key = "\"layer\":\"" + layer + "\",\"action\":\"" + action + "\"";
+    if (!subject.empty()) key += ",\"subject\":\"" + subject + "\"";
+    std::vector<size_t> out;
+    for (size_t i = 0; i < l.lines.size(); ++i) {
+      if (contains(l.lines[i], key)) out.push_back(i);
+    }
+    return out;
+  }
+
+  // `paddock ARGS...` (a subcommand such as `log`), in the test's environment.
+  Result paddock_cmd(const Args& args) {
+    Args a = {g.paddock};
+    a.insert(a.end(), args.begin(), args.end());
+    Spawned s = spawn(a, env(), work_, false);
+    return finish(s, "", 10);
+  }
+
+  // Session cgroup directories (paddock-<session>-<supervisor pid>) of the paddock process
+  // `pid`, anywhere under /sys/fs/cgroup/*/.
+  static std::vector<std::string> session_cgroups_of(pid_t pid) {
+    const std::string suffix = "-" + std::to_string(pid);
+    std::vector<std::string> found;
+    std::function<void(const std::string&, int)> walk = [&](const std::string& dir, int depth) {
+      DIR* d = ::opendir(dir.c_str());
+      if (d == nullptr) return;
+      std::vector<std::string> subdirs;
+      while (struct dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n == "." || n == ".." || e->d_type != DT_DIR) continue;
+        if (n.rfind("paddock-", 0) == 0 && n.size() > suffix.size() &&
+            n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+          found.push_back(dir + "/" + n);
+        } else if (depth < 6) {
+          subdirs.push_back(dir + "/" + n);
+        }
+      }
+      ::closedir(d);
+      for (const auto& s : subdirs) walk(s, depth + 1);
+    };
+    walk("/sys/fs/cgroup", 0);
+    return found;
+  }
+
+  static std::string joined(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += x + "\n";
+    return s;
+  }
+};
+
+using Bounds = LimitsAndAudit;
+using Denials = LimitsAndAudit;
+
+// A fork bomb under limits.pids = 16: forks past the limit fail with EAGAIN, the bomb gives up
+// after 1000 failures (or 3 s), paddock returns and the host can still fork.
+TEST_F(Bounds, ForkBombIsStoppedByThePidsLimit) {
+  std::string p = write_profile("pids", "version = 1\nextends = [\"default\"]\n[limits]\npids = 16\n");
+  Result r = run({"-p", p}, P({"forkbomb", "3", "1000"}), Opts{.timeout = 15});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.sig, 0) << r;
+  const std::string out = trim(r.out);
+  ASSERT_EQ(out.rfind("OK forks=", 0), 0u) << r;
+  // At most 16 processes: the sandbox's init + the probe + 14 forks (nothing in the bomb exits
+  // before the end). Fewer is possible: the kernel charges a fork before it checks the limit
+  // (pids.max and RLIMIT_NPROC alike), so concurrent attempts that fail can crowd out one that
+  // would have fitted.
+  const long forks = std::atol(out.c_str() + 9);
+  EXPECT_LE(forks, 14) << r;
+  EXPECT_GE(forks, 8) << r;
+  EXPECT_TRUE(contains(out, " errnos=EAGAIN stopped=failures")) << "only EAGAIN, and stopped by the limit: " << r;
+  EXPECT_LT(r.seconds, 3.0) << r;
+  // The host is unaffected: this process can still fork.
+  pid_t k = ::fork();
+  if (k == 0) ::_exit(0);
+  ASSERT_GT(k, 0) << std::strerror(errno);
+  int st = 0;
+  ASSERT_EQ(::waitpid(k, &st, 0), k);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+  SessionLog log = the_log();
+  if (root()) {
+    // root: pids.max of the session's cgroup. Its pids.events counter counts every refused
+    // fork; paddock records it as one limit/deny event with that count and the rule's origin.
+    EXPECT_FALSE(contains(r.err, "DEGRADED")) << r;
+    auto deny = events(log, "limit", "deny", "pids");
+    ASSERT_EQ(deny.size(), 1u) << log.text();
+    const std::string& e = log.lines[deny[0]];
+    EXPECT_TRUE(contains(e, "\"reason\":\"pids limit 16 (" + p + ":4) reached: fork/clone refused\"")) << e;
+    // The kernel counts a refused fork before the bomb does (and the bomb is killed in between
+    // now and then): at least the failures the bomb saw.
+    const long failed = std::atol(out.substr(out.find("failed=") + 7).c_str());
+    const auto at = e.find("\"count\":");
+    ASSERT_NE(at, std::string::npos) << e;
+    const long count = std::atol(e.c_str() + at + 8);
+    EXPECT_GE(count, failed) << e;
+    EXPECT_LT(count, failed + 100) << e;
+  } else {
+    // uid 65534: no cgroup, RLIMIT_NPROC (per user, in the sandbox's own user namespace) holds
+    // the bomb; the degradation is printed and recorded in the start event.
+    EXPECT_TRUE(contains(r.err, "paddock: DEGRADED: resources: no usable cgroup (")) << r;
+    EXPECT_TRUE(contains(r.err, "enforced with rlimits instead: nproc=16\n")) << r;
+    ASSERT_FALSE(log.lines.empty());
+    EXPECT_TRUE(contains(log.lines.front(), "enforced with rlimits instead: nproc=16")) << log.lines.front();
+  }
+}
+
+// A memory bomb under limits.memory = 32M: the probe allocates and touches 256M.
+TEST_F(Bounds, MemoryBombIsContainedInside) {
+  std::string p = write_profile("mem", "version = 1\nextends = [\"default\"]\n[limits]\nmemory = \"32M\"\n");
+  Result r = run({"-p", p}, P({"alloc", "256"}));
+  EXPECT_EQ(r.sig, 0) << "paddock itself was killed: " << r;
+  EXPECT_FALSE(contains(r.out, "OK allocated")) << r;
+  SessionLog log = the_log();
+  ASSERT_FALSE(log.lines.empty());
+  if (root()) {
+    // root: memory.limit_in_bytes of the session's cgroup. The kernel's OOM killer ends the
+    // probe inside the sandbox; paddock exits 137 and names the limit, its value and origin.
+    EXPECT_EQ(r.code, 137) << r;
+    EXPECT_EQ(r.out, "") << r;
+    EXPECT_TRUE(contains(r.err, "paddock: killed: memory limit 32M (" + p +
+                                    ":4) reached: the kernel's OOM killer ended the command\n"))
+        << r;
+    auto kill = events(log, "limit", "kill", "memory");
+    ASSERT_EQ(kill.size(), 1u) << log.text();
+    EXPECT_TRUE(contains(log.lines[kill[0]], "\"reason\":\"memory limit 32M (" + p +
+                                                 ":4) reached: the OOM killer ended 1 process(es)\""))
+        << log.lines[kill[0]];
+    EXPECT_TRUE(contains(log.lines.back(), "\"action\":\"exit\"")) << log.text();
+    EXPECT_TRUE(contains(log.lines.back(), "\"status\":137")) << log.lines.back();
+  } else {
+    // uid 65534: RLIMIT_DATA = 32M: the allocation itself fails, nothing is killed.
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(trim(r.out), "ERR ENOMEM") << r;
+    EXPECT_TRUE(contains(r.err, "enforced with rlimits instead: data=33554432\n")) << r;
+    EXPECT_TRUE(events(log, "limit", "kill").empty()) << log.text();
+  }
+}
+
+// /tmp is a tmpfs in the default profile, sized after limits.memory: filling it is ENOSPC for
+// the writer, not an OOM kill of the session, in both variants.
+TEST_F(Bounds, FillingTheTmpfsIsENOSPC) {
+  std::string p = write_profile("mem", "version = 1\nextends = [\"default\"]\n[limits]\nmemory = \"32M\"\n");
+  const std::string file = "/tmp/" + unique_marker("fill");
+  Result r = run({"-p", p}, P({"fill", file, "64"}));
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(trim(r.out), "ERR ENOSPC") << r;
+  EXPECT_FALSE(fs::exists(file)) << "the sandbox's /tmp is the host's";
+  SessionLog log = the_log();
+  EXPECT_TRUE(events(log, "limit", "kill").empty()) << log.text();
+}
+
+// An endless loop with a wall-clock limit: at the deadline the sandbox is killed (124), the
+// reason is printed and audited, and no process is left.
+TEST_F(Bounds, InfiniteLoopEndsAtTheWallLimit) {
+  std::string marker = unique_marker("spin");
+  Result r = run({"--timeout", "1s"}, P({"spin", "600", marker}), Opts{.timeout = 8});
+  EXPECT_EQ(r.code, 124) << r;
+  EXPECT_FALSE(r.timed_out) << r;
+  EXPECT_GE(r.seconds, 0.9) << r;
+  EXPECT_LT(r.seconds, 3.0) << r;
+  EXPECT_TRUE(contains(r.err, "paddock: timeout: wall-clock limit 1s (command line --timeout) reached; the sandbox was killed\n"))
+      << r;
+  SessionLog log = the_log();
+  auto kill = events(log, "limit", "kill", "wall");
+  ASSERT_EQ(kill.size(), 1u) << log.text();
+  EXPECT_TRUE(contains(log.lines[kill[0]],
+                       "\"reason\":\"wall-clock limit 1s (command line --timeout) reached; the session was ended\""))
+      << log.lines[kill[0]];
+  EXPECT_TRUE(contains(log.lines.back(), "\"status\":124")) << log.text();
+  EXPECT_TRUE(wait_for([&] { return host_pids_with({"spin", "600", marker}).empty(); }, 2.0))
+      << "the spinning process survived the timeout";
+
+  // The same limit set in a profile is named by its file:line.
+  clear_logs();
+  std::string p = write_profile("wall", "version = 1\nextends = [\"default\"]\n[limits]\nwall = \"1s\"\n");
+  std::string marker2 = unique_marker("spin");
+  r = run({"-p", p}, P({"spin", "600", marker2}), Opts{.timeout = 8});
+  EXPECT_EQ(r.code, 124) << r;
+  EXPECT_TRUE(contains(r.err, "paddock: timeout: wall-clock limit 1s (" + p + ":4) reached; the sandbox was killed\n")) << r;
+  log = the_log();
+  EXPECT_EQ(events(log, "limit", "kill", "wall").size(), 1u) << log.text();
+  EXPECT_TRUE(wait_for([&] { return host_pids_with({"spin", "600", marker2}).empty(); }, 2.0))
+      << "the spinning process survived the timeout";
+}
+
+// limits.cpu_time = "1s" with a probe that spins for 10 s.
+TEST_F(Bounds, CpuTimeKillSwitch) {
+  std::string p = write_profile("cpu", "version = 1\nextends = [\"default\"]\n[limits]\ncpu_time = \"1s\"\n");
+  Result r = run({"-p", p}, P({"spin", "10"}), Opts{.timeout = 10});
+  if (root()) {
+    // root: the session cgroup's CPU time (cpuacct) passes 1 s: the session is ended (137),
+    // the limit printed with its origin and recorded as limit/kill "cpu_time".
+    EXPECT_EQ(r.code, 137) << r;
+    EXPECT_EQ(r.out, "") << r;
+    EXPECT_GE(r.seconds, 0.9) << r;
+    EXPECT_LT(r.seconds, 3.0) << r;
+    EXPECT_TRUE(contains(r.err, "paddock: killed: limits.cpu_time = 1s (" + p + ":4) used up; the session was ended\n"))
+        << r;
+    SessionLog log = the_log();
+    auto kill = events(log, "limit", "kill", "cpu_time");
+    ASSERT_EQ(kill.size(), 1u) << log.text();
+    EXPECT_TRUE(contains(log.lines[kill[0]],
+                         "\"reason\":\"session CPU time 1s (" + p + ":4) used up; the session was ended\""))
+        << log.lines[kill[0]];
+    EXPECT_TRUE(contains(log.lines.back(), "\"status\":137")) << log.text();
+    return;
+  }
+  // uid 65534, no cgroup: RLIMIT_CPU is per process, not the session-wide budget the profile
+  // asks for, so paddock refuses to run (125) and names the layer and the way out.
+  EXPECT_EQ(r.code, 125) << r;
+  EXPECT_EQ(r.out, "") << r;
+  EXPECT_TRUE(contains(r.err, "resources: no usable cgroup (")) << r;
+  EXPECT_TRUE(contains(r.err, "limits.cpu_time (" + p + ":4) applies per process, not to the whole session; refusing to run"))
+      << r;
+  EXPECT_TRUE(contains(r.err, "sandbox.best_effort = [\"cgroup\"]")) << r;
+  // With best_effort = ["cgroup"] it runs degraded: RLIMIT_CPU's soft limit (1 s) sends
+  // SIGXCPU, whose default action ends the probe: 128 + SIGXCPU (the hard limit's SIGKILL, 1 s
+  // later, is never needed).
+  std::string pb = write_profile("cpu-best-effort", "version = 1\nextends = [\"default\"]\n[limits]\ncpu_time = \"1s\"\n"
+                                                    "[sandbox]\nbest_effort = [\"cgroup\"]\n");
+  r = run({"-p", pb}, P({"spin", "10"}), Opts{.timeout = 10});
+  EXPECT_EQ(r.code, 128 + SIGXCPU) << r;
+  EXPECT_EQ(r.out, "") << r;
+  EXPECT_LT(r.seconds, 3.0) << r;
+  EXPECT_TRUE(contains(r.err, "paddock: DEGRADED: resources: no usable cgroup (")) << r;
+  EXPECT_TRUE(contains(r.err, "enforced with rlimits instead: cpu=1; limits.cpu_time (" + pb + ":4) applies per process"))
+      << r;
+}
+
+// Survivors with limits set (as root the session then has a cgroup): a double-forked daemon is
+// gone after a normal exit and after paddock itself is SIGKILLed; the session's cgroup
+// directories are removed at exit, and after the SIGKILL by the next run. The same without
+// limits (no cgroup): Session.BackgroundProcessesDieWithTheCommand and
+// Session.SigkillOfPaddockLeavesNoSurvivors.
+TEST_F(Bounds, NoSurvivorsAndNoCgroupsLeftWithLimits) {
+  const Args limits = {"--pids", "64", "--memory", "256M"};
+  std::string daemon = unique_marker("daemon");
+  Spawned s = spawn(argv(limits, {"sh", "-c", sh_probe("daemonize " + daemon) + " >/dev/null; exit 3"}), env(), work_,
+                    false);
+  const pid_t first = s.pid;
+  Result r = finish(s, "", 8);
+  EXPECT_EQ(r.code, 3) << r;
+  EXPECT_TRUE(wait_for([&] { return host_pids_with({"hang", daemon}).empty(); }, 2.0))
+      << "a daemonized process outlived the command";
+  if (root()) {
+    EXPECT_EQ(joined(session_cgroups_of(first)), "") << "left behind after a normal exit";
+  }
+
+  std::string daemon2 = unique_marker("daemon"), command = unique_marker("command");
+  s = spawn(argv(limits, {"sh", "-c", sh_probe("daemonize " + daemon2) + "; exec " + sh_probe("hang " + command)}), env(),
+            work_, false);
+  const pid_t killed = s.pid;
+  ASSERT_TRUE(wait_for([&] { return !host_pids_with({"hang", daemon2}).empty() && !host_pids_with({"hang", command}).empty(); }, 5))
+      << "the sandboxed processes never started";
+  if (root()) {
+    // Otherwise this test would prove nothing about cgroups.
+    ASSERT_NE(joined(session_cgroups_of(killed)), "") << "the session has no cgroup";
+  }
+  ::kill(s.pid, SIGKILL);
+  r = finish(s, "", 5);
+  EXPECT_EQ(r.sig, SIGKILL) << r;
+  EXPECT_TRUE(wait_for([&] { return host_pids_with({"hang", daemon2}).empty(); }, 3)) << "the daemon survived paddock";
+  EXPECT_TRUE(wait_for([&] { return host_pids_with({"hang", command}).empty(); }, 3)) << "the command survived paddock";
+  if (root()) {
+    // A SIGKILLed paddock cannot remove its cgroup; the next run (with limits) does.
+    r = run(limits, {"true"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(joined(session_cgroups_of(killed)), "") << "stale session cgroup left after the next run";
+  }
+}
+
+// A session cgroup whose supervisor is gone (made by hand here: a fake session, a dead pid) is
+// removed by the next paddock run; one whose supervisor still runs is not touched.
+TEST_F(Bounds, StaleSessionCgroupIsRemovedByTheNextRun) {
+  if (!root()) GTEST_SKIP() << "as uid " << ::geteuid() << " no cgroup is writable: nothing can be left behind";
+  std::string own;  // this process's path in the v1 pids hierarchy
+  for (const auto& l : lines_of(read_file("/proc/self/cgroup"))) {
+    auto a = l.find(':'), b = l.find(':', a + 1);
+    if (a != std::string::npos && b != std::string::npos && l.substr(a + 1, b - a - 1) == "pids") own = l.substr(b + 1);
+  }
+  ASSERT_FALSE(own.empty()) << read_file("/proc/self/cgroup");
+  const std::string parent = "/sys/fs/cgroup/pids" + (own == "/" ? std::string() : own);
+  if (!fs::is_directory(parent)) GTEST_SKIP() << "no cgroup v1 pids hierarchy at " << parent;
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string session = "20000101T000000Z-paddockit" + std::to_string(::getpid());
+  const std::string stale = parent + "/paddock-" + session + "-" + std::to_string(dead);
+  const std::string live = parent + "/paddock-" + session + "x-" + std::to_string(::getpid());
+  ASSERT_EQ(::mkdir(stale.c_str(), 0755), 0) << stale << ": " << std::strerror(errno);
+  ASSERT_EQ(::mkdir(live.c_str(), 0755), 0) << live << ": " << std::strerror(errno);
+  // Stale cgroups are looked for by runs that set a limit (those that use cgroups).
+  Result r = run({"--pids", "64"}, {"true"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_FALSE(fs::exists(stale)) << stale << " is still there";
+  EXPECT_TRUE(fs::exists(live)) << "a live session's cgroup was removed";
+  ::rmdir(live.c_str());
+  ::rmdir(stale.c_str());
+}
+
+// limits.max_denials = 3 and a probe that makes denied system calls in a tight loop: the third
+// denial ends the session (137), the reason is printed and audited, and nothing runs on.
+TEST_F(Denials, MaxDenialsEndsTheSession) {
+  std::string p = write_profile("denials", "version = 1\nextends = [\"default\"]\n\n[limits]\nmax_denials = 3\n");
+  Result r = run({"-p", p}, P({"deny-loop", "1000"}));
+  EXPECT_EQ(r.code, 137) << r;
+  EXPECT_EQ(r.out, "") << "the loop ran to its end: " << r;
+  EXPECT_TRUE(contains(r.err, "paddock: killed: limits.max_denials = 3 (" + p + ":5) reached; the session was ended\n"))
+      << r;
+  SessionLog log = the_log();
+  auto kill = events(log, "limit", "kill", "max_denials");
+  ASSERT_EQ(kill.size(), 1u) << log.text();
+  EXPECT_TRUE(contains(log.lines[kill[0]],
+                       "\"reason\":\"limits.max_denials = 3 (" + p + ":5) reached; the session was ended\""))
+      << log.lines[kill[0]];
+  auto denied = events(log, "syscall", "deny");
+  EXPECT_EQ(std::count_if(denied.begin(), denied.end(), [&](size_t i) { return i < kill[0]; }), 3) << log.text();
+  // Once the switch trips the command must not run on: a denied call answered (and recorded)
+  // after the kill event means it kept executing.
+  EXPECT_EQ(denied.size(), 3u) << "denied system calls after the kill switch tripped:\n" << log.text();
+  EXPECT_TRUE(contains(log.lines.back(), "\"action\":\"exit\"")) << log.text();
+  EXPECT_TRUE(contains(log.lines.back(), "\"status\":137")) << log.lines.back();
+}
+
+// A denied system call lands in the log under its name, `paddock log --denials` shows it with
+// the profile line that would allow it, -v prints it as it happens, and without -v a one-line
+// summary is printed at exit.
+TEST_F(Denials, SyscallDenialIsLoggedWithItsName) {
+  Result r = run({}, P({"ptrace-traceme"}));
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(trim(r.out), "ERR EPERM") << r;
+  SessionLog log = the_log();
+  auto denied = events(log, "syscall", "deny");
+  ASSERT_EQ(denied.size(), 1u) << log.text();
+  const std::string& e = log.lines[denied[0]];
+  EXPECT_TRUE(contains(e, "\"layer\":\"syscall\",\"action\":\"deny\",\"subject\":\"ptrace(0x0, ")) << e;
+  EXPECT_TRUE(contains(e, "\"syscall\":\"ptrace\"")) << e;
+  EXPECT_TRUE(contains(e, "\"errno\":\"EPERM\"")) << e;
+  EXPECT_TRUE(contains(e, "\"reason\":\"baseline seccomp denylist")) << e;
+  EXPECT_TRUE(contains(e, "\"pid\":")) << e;
+  EXPECT_TRUE(contains(r.err, "paddock: denials: 1 (syscall 1); see: paddock log --denials " + log.session + "\n")) << r;
+  EXPECT_FALSE(contains(r.err, "paddock: denied ")) << "printed live without -v: " << r;
+
+  Result shown = paddock_cmd({"log", "--denials", log.session});
+  EXPECT_EQ(shown.code, 0) << shown;
+  EXPECT_TRUE(contains(shown.out, "ptrace(0x0, ")) << shown;
+  EXPECT_TRUE(contains(shown.out, "allow with: syscalls.allow = [\"ptrace\"]")) << shown;
+
+  // -v: printed while the session runs (before what the command writes 0.3 s later).
+  r = run({"-v"}, {"sh", "-c", sh_probe("ptrace-traceme") + "; sleep 0.3; echo after-the-denial >&2"});
+  EXPECT_EQ(r.code, 0) << r;
+  auto live = r.err.find("paddock: denied ptrace(0x0, ");
+  ASSERT_NE(live, std::string::npos) << r;
+  EXPECT_TRUE(contains(r.err.substr(live, r.err.find('\n', live) - live), " -> EPERM")) << r;
+  EXPECT_LT(live, r.err.find("after-the-denial")) << "not printed live: " << r;
+}
+
+// `paddock log --verify`: 0 for an untouched log, 1 when a line was edited (one byte), removed
+// or reordered, 2 when it was cut off (no exit event).
+TEST_F(Denials, LogVerifyDetectsEditsDropsAndTruncation) {
+  Result r = run({}, {"sh", "-c", sh_probe("ptrace-traceme") + "; " + sh_probe("ptrace-traceme") + "; " +
+                                      sh_probe("ptrace-traceme")});
+  ASSERT_EQ(r.code, 0) << r;
+  SessionLog log = the_log();
+  ASSERT_EQ(log.lines.size(), 5u) << "start, 3 denials, exit:\n" << log.text();
+  auto verify = [&](const std::string& target) { return paddock_cmd({"log", "--verify", target}); };
+  auto variant = [&](const std::string& name, const std::vector<std::string>& lines) {
+    std::string text;
+    for (const auto& l : lines) text += l + "\n";
+    std::string path = dir_ + "/" + name + ".jsonl";
+    write_file(path, text, 0600);
+    return path;
+  };
+
+  Result v = verify(log.path);
+  EXPECT_EQ(v.code, 0) << v;
+  EXPECT_EQ(v.out, "ok: 5 events, hash chain intact\n") << v;
+  v = verify(log.session);
+  EXPECT_EQ(v.code, 0) << v;
+
+  // One byte of the middle line changed (still valid JSON): the next line's hash no longer
+  // matches.
+  auto edited = log.lines;
+  auto at = edited[2].find("baseline");
+  ASSERT_NE(at, std::string::npos) << edited[2];
+  edited[2][at] = 'B';
+  v = verify(variant("edited", edited));
+  EXPECT_EQ(v.code, 1) << v;
+  EXPECT_EQ(v.out, "tampered or damaged: line 4: hash chain broken (the previous line was edited or removed)\n") << v;
+
+  auto dropped = log.lines;
+  dropped.erase(dropped.begin() + 2);
+  v = verify(variant("dropped", dropped));
+  EXPECT_EQ(v.code, 1) << v;
+  EXPECT_EQ(v.out, "tampered or damaged: line 3: seq is 3, expected 2 (lines were reordered or removed)\n") << v;
+
+  auto reordered = log.lines;
+  std::swap(reordered[1], reordered[2]);
+  v = verify(variant("reordered", reordered));
+  EXPECT_EQ(v.code, 1) << v;
+  EXPECT_TRUE(contains(v.out, "line 2: seq is 2, expected 1")) << v;
+
+  auto truncated = log.lines;
+  truncated.pop_back();
+  v = verify(variant("truncated", truncated));
+  EXPECT_EQ(v.code, 2) << v;
+  EXPECT_EQ(v.out, "ok: 4 events, hash chain intact\nsession still running or truncated (no session exit event yet)\n") << v;
+}
+
+// ==========================================================================================
+// --trace-fs: file accesses outside the grants are recorded (issue 4, "File access denials")
+//
+// With --trace-fs every file-opening system call stops in paddock's supervisor, which records
+// the ones outside the grants as fs/deny events and lets every call continue: what the kernel
+// answers never changes. These tests read the session log directly (one log per run).
+// The test folders lie in the host's /tmp, which the default profile replaces with a fresh
+// tmpfs: most tests use a profile without that tmpfs (`flags()`), so that home/ is simply
+// outside the grants.
+
+class TraceFs : public Paddock {
+ protected:
+  void SetUp() override {
+    Paddock::SetUp();
+    profile_ = write_profile("notmp", "version = 1\nextends = [\"base\"]\n[filesystem]\nwrite = [\"${CWD}\"]\n");
+  }
+  // --trace-fs with the base profile and the working directory writable, plus `extra`.
+  Args flags(const Args& extra = {}) const {
+    Args a = {"--trace-fs", "-p", profile_};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  std::string profile_;
+  [[nodiscard]] std::string sessions_dir() const { return dir_ + "/state/paddock/sessions"; }
+  void clear_logs() {
+    std::error_code ec;
+    fs::remove_all(sessions_dir(), ec);
+  }
+  // Every line of every session log.
+  [[nodiscard]] std::vector<std::string> log_lines() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(sessions_dir(), ec)) {
+      for (auto& l : lines_of(read_file(e.path()))) out.push_back(l);
+    }
+    return out;
+  }
+  [[nodiscard]] std::vector<std::string> fs_events() const {
+    std::vector<std::string> out;
+    for (auto& l : log_lines()) {
+      if (contains(l, "\"layer\":\"fs\"")) out.push_back(l);
+    }
+    return out;
+  }
+  [[nodiscard]] std::string session_id() const {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(sessions_dir(), ec)) return e.path().stem().string();
+    return "";
+  }
+  static std::string all(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += x.substr(0, 700) + "\n";
+    return s;
+  }
+  // The fs event for `path` (there must be exactly one).
+  static std::string event_for(const std::vector<std::string>& events, const std::string& path) {
+    std::vector<std::string> hits;
+    for (const auto& e : events) {
+      if (contains(e, "\"subject\":\"" + path + "\"")) hits.push_back(e);
+    }
+    EXPECT_EQ(hits.size(), 1u) << "fs events for " << path << ":\n" << all(events);
+    return hits.empty() ? "" : hits[0];
+  }
+  Result paddock_log(const Args& args) {
+    Args a = {g.paddock, "log"};
+    a.insert(a.end(), args.begin(), args.end());
+    Spawned s = spawn(a, env(), work_, false);
+    return finish(s, "", 10);
+  }
+};
+
+TEST_F(TraceFs, ReadOutsideTheGrantsIsRecorded) {
+  std::string secret = home_ + "/notes.txt";
+  write_file(secret, "private\n");
+  EXPECT_EQ(probe(flags(), {"read", secret}, Opts{}), "ERR ENOENT");
+  auto events = fs_events();
+  std::string e = event_for(events, secret);
+  EXPECT_TRUE(contains(e, "\"layer\":\"fs\",\"action\":\"deny\",\"subject\":\"" + secret + "\"")) << e;
+  EXPECT_TRUE(contains(e, "\"reason\":\"not in filesystem.read/write\"")) << e;
+  EXPECT_TRUE(contains(e, "\"access\":\"read\"")) << e;
+  EXPECT_TRUE(contains(e, "\"path\":\"" + secret + "\"")) << e;
+  EXPECT_TRUE(contains(e, "\"syscall\":\"openat\"")) << e;
+  EXPECT_TRUE(contains(e, "\"pid\":")) << e;
+  EXPECT_EQ(events.size(), 1u) << all(events);
+}
+
+TEST_F(TraceFs, WriteIntoAReadOnlyGrantIsRecordedAsWrite) {
+  std::string ro = dir_ + "/ro";
+  fs::create_directories(ro);
+  write_file(ro + "/data.txt", "data\n", 0666);
+  std::string answer = probe(flags({"--ro", ro}), {"write", ro + "/data.txt"}, Opts{});
+  EXPECT_TRUE(answer == "ERR EROFS" || answer == "ERR EACCES") << answer;
+  EXPECT_EQ(read_file(ro + "/data.txt"), "data\n");
+  std::string e = event_for(fs_events(), ro + "/data.txt");
+  EXPECT_TRUE(contains(e, "\"access\":\"write\"")) << e;
+  EXPECT_TRUE(contains(e, "\"reason\":\"not in filesystem.write: " + ro + " (command line --ro) grants only ")) << e;
+  // Creating a file there is a "create".
+  clear_logs();
+  answer = probe(flags({"--ro", ro}), {"create", ro + "/new.txt"}, Opts{});
+  EXPECT_TRUE(answer == "ERR EROFS" || answer == "ERR EACCES") << answer;
+  e = event_for(fs_events(), ro + "/new.txt");
+  EXPECT_TRUE(contains(e, "\"access\":\"create\"")) << e;
+}
+
+TEST_F(TraceFs, ExecOfABinaryOutsideTheGrantsIsRecorded) {
+  std::string tool = dir_ + "/outside-tool.sh";
+  write_file(tool, "#!/bin/sh\necho ran\n", 0755);
+  // The command itself: its exec happens while paddock still sets the session up.
+  Result r = run(flags(), {tool});
+  EXPECT_EQ(r.code, 127) << r;
+  std::string e = event_for(fs_events(), tool);
+  EXPECT_TRUE(contains(e, "\"access\":\"exec\"")) << e;
+  EXPECT_TRUE(contains(e, "\"syscall\":\"execve\"")) << e;
+  // A program the command starts.
+  clear_logs();
+  r = run(flags(), {"sh", "-c", tool + "; echo status=$?"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(trim(r.out), "status=127") << r;
+  e = event_for(fs_events(), tool);
+  EXPECT_TRUE(contains(e, "\"access\":\"exec\"")) << e;
+}
+
+// Granted accesses are not recorded: reading, writing, creating, renaming and removing in the
+// writable working directory, running programs from /usr (through the /bin -> usr/bin and
+// /lib -> usr/lib symbolic links of merged-/usr systems) and reading /etc.
+TEST_F(TraceFs, GrantedAccessesLeaveNoRecord) {
+  write_file(work_ + "/mine.txt", "mine\n");
+  std::string script = sh_probe("read " + work_ + "/mine.txt") + " && " + sh_probe("write mine.txt") + " && " +
+                       sh_probe("create new.txt") + " && " + sh_probe("mkdir sub") + " && " +
+                       sh_probe("rename new.txt sub/moved.txt") + " && " + sh_probe("unlink sub/moved.txt") +
+                       " && /bin/ls /usr/bin >/dev/null && cat /etc/hostname >/dev/null 2>&1; " +
+                       sh_probe("read /dev/null") + "; echo done";
+  Result r = run(flags(), {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "done")) << r;
+  EXPECT_FALSE(contains(r.out, "ERR")) << r;
+  EXPECT_TRUE(fs_events().empty()) << all(fs_events());
+  EXPECT_TRUE(fs::exists(work_ + "/sub"));
+}
+
+TEST_F(TraceFs, WithoutTheFlagNothingIsTraced) {
+  std::string secret = home_ + "/notes.txt";
+  write_file(secret, "private\n");
+  EXPECT_EQ(probe({"-p", profile_}, {"read", secret}, Opts{}), "ERR ENOENT");
+  EXPECT_TRUE(fs_events().empty()) << all(fs_events());
+  // And the plan has no trace rules.
+  Result r = run({"--dry-run"}, {"true"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_FALSE(contains(r.out, "--trace-fs")) << r.out;
+  r = run({"--dry-run", "--trace-fs"}, {"true"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "openat -> NOTIFY, then continue (records paths outside the grants)  [--trace-fs]"))
+      << r.out;
+  EXPECT_TRUE(contains(r.out, "execve -> NOTIFY, then continue")) << r.out;
+}
+
+// Relative paths are resolved against the caller's working directory (and symbolic links as
+// the sandbox sees them): the record names the absolute path a grant would have to cover.
+TEST_F(TraceFs, RelativePathsAndSymlinksResolve) {
+  std::string secret = home_ + "/notes.txt";
+  write_file(secret, "private\n");
+  fs::create_directories(work_ + "/a/b");
+  fs::create_directory_symlink(home_, work_ + "/to-home");
+  // work/a/b -> ../../../home/notes.txt
+  Result r = run(flags(), {"sh", "-c", "cd a/b && " + sh_probe("read ../../../home/notes.txt") + " && cd " +
+                                                  work_ + " && " + sh_probe("read to-home/notes.txt")});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "ERR ENOENT\nERR ENOENT\n") << r;
+  auto events = fs_events();
+  std::vector<std::string> hits;
+  for (const auto& e : events) {
+    if (contains(e, "\"path\":\"" + secret + "\"") && contains(e, "\"access\":\"read\"")) hits.push_back(e);
+  }
+  EXPECT_EQ(hits.size(), 2u) << all(events);
+  EXPECT_EQ(events.size(), 2u) << all(events);
+}
+
+// The baseline's deny rules on the same calls still decide first: a setuid file is refused
+// (EPERM, a syscall event), not merely traced.
+TEST_F(TraceFs, DenyRulesKeepPrecedence) {
+  EXPECT_EQ(probe(flags(), {"create-mode", work_ + "/suid", "04755"}, Opts{}), "ERR EPERM");
+  EXPECT_FALSE(fs::exists(work_ + "/suid"));
+  auto lines = log_lines();
+  bool syscall_denial = std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+    return contains(l, "\"layer\":\"syscall\",\"action\":\"deny\"") &&
+           contains(l, "\"reason\":\"baseline seccomp denylist @suid\"");
+  });
+  EXPECT_TRUE(syscall_denial) << all(lines);
+  EXPECT_TRUE(fs_events().empty()) << all(fs_events());
+}
+
+// A path under a filesystem.deny mask: the reason cites the deny rule and where it is.
+TEST_F(TraceFs, MaskedPathCitesTheDenyRule) {
+  fs::create_directories(home_ + "/.ssh");
+  write_file(home_ + "/.ssh/id_ed25519", "key\n", 0600);
+  std::string answer = probe(flags({"--ro", home_}), {"read", home_ + "/.ssh/id_ed25519"}, Opts{});
+  EXPECT_TRUE(answer == "ERR EACCES" || answer == "ERR ENOENT") << answer;
+  std::string e = event_for(fs_events(), home_ + "/.ssh/id_ed25519");
+  EXPECT_TRUE(contains(e, "\"reason\":\"filesystem.deny \\\"" + home_ + "/.ssh\\\" (" + g.profiles + "/base.toml:"))
+      << e;
+  EXPECT_TRUE(contains(e, "\"access\":\"read\"")) << e;
+}
+
+// `paddock log --denials` shows the attempt and the profile line that would allow it.
+TEST_F(TraceFs, LogDenialsShowsTheHint) {
+  std::string secret = home_ + "/notes.txt";
+  write_file(secret, "private\n");
+  std::string ro = dir_ + "/ro";
+  fs::create_directories(ro);
+  write_file(ro + "/data.txt", "data\n", 0666);
+  Result r = run(flags({"--ro", ro}), {"sh", "-c", sh_probe("read " + secret) + "; " + sh_probe("write " + ro + "/data.txt")});
+  EXPECT_EQ(r.code, 0) << r;
+  std::string id = session_id();
+  EXPECT_TRUE(contains(r.err, "paddock: denials: 2 (fs 2); see: paddock log --denials " + id)) << r;
+  Result shown = paddock_log({"--denials", id});
+  EXPECT_EQ(shown.code, 0) << shown;
+  EXPECT_TRUE(contains(shown.out, "attempted:  read " + secret)) << shown;
+  EXPECT_TRUE(contains(shown.out, "allow with: filesystem.read = [\"" + secret + "\"]")) << shown;
+  EXPECT_TRUE(contains(shown.out, "attempted:  write " + ro + "/data.txt")) << shown;
+  EXPECT_TRUE(contains(shown.out, "allow with: filesystem.write = [\"" + ro + "/data.txt\"]")) << shown;
+}
+
+// Each recorded access is a denial for limits.max_denials.
+TEST_F(TraceFs, RecordsCountTowardMaxDenials) {
+  std::string secret = home_ + "/notes.txt";
+  write_file(secret, "private\n");
+  std::string p = write_profile("few", "version = 1\n[limits]\nmax_denials = 2\n");
+  std::string read = sh_probe("read " + secret);
+  Result r = run(flags({"-p", p}), {"sh", "-c", read + "; " + read + "; sleep 1; " + read + "; echo survived"});
+  EXPECT_EQ(r.code, 137) << r;
+  EXPECT_FALSE(contains(r.out, "survived")) << r;
+  EXPECT_TRUE(contains(r.err, "max_denials")) << r;
+  EXPECT_EQ(fs_events().size(), 2u) << all(fs_events());
+}
+
+// The default profile's /tmp is a fresh tmpfs: a host file looked for there is recorded too
+// (granting /tmp as a tmpfs grants an empty folder, not the host's files).
+TEST_F(TraceFs, HostFilesHiddenByATmpfsAreRecorded) {
+  std::string secret = home_ + "/notes.txt";
+  write_file(secret, "private\n");
+  ASSERT_EQ(secret.rfind("/tmp/", 0), 0u) << "the test folders are expected in /tmp";
+  EXPECT_EQ(probe({"--trace-fs"}, {"read", secret}, Opts{}), "ERR ENOENT");
+  std::string e = event_for(fs_events(), secret);
+  EXPECT_TRUE(contains(e, "\"reason\":\"not in filesystem.read/write: /tmp is a fresh tmpfs (filesystem.tmpfs, " +
+                              g.profiles + "/default.toml:"))
+      << e;
+  EXPECT_TRUE(contains(e, "\"access\":\"read\"")) << e;
+  // Creating a file there is what the tmpfs is for; a missing file the host lacks too is not
+  // worth a record.
+  clear_logs();
+  Result r = run({"--trace-fs"}, {"sh", "-c", sh_probe("create /tmp/fresh") + "; " + sh_probe("read /tmp/fresh") + "; " +
+                                                  sh_probe("read /tmp/paddock-it-no-such-file")});
+  EXPECT_EQ(r.out, "OK\nOK bytes=14\nERR ENOENT\n") << r;
+  EXPECT_TRUE(fs_events().empty()) << all(fs_events());
+}
+
+// --trace-fs exists only with seccomp user notification: inside another paddock (whose filter
+// is already in force) it is refused with 125 and a clear message, even where the profile lets
+// seccomp-notify degrade.
+TEST_F(TraceFs, RefusedWithoutSeccompNotification) {
+  std::string inner = work_ + "/.bin/paddock";
+  if (::link(g.paddock_copy.c_str(), inner.c_str()) != 0) copy_exe(g.paddock_copy, work_ + "/.bin", "paddock");
+  std::string p = write_profile(
+      "nested", "version = 1\nextends = [\"default\"]\n[sandbox]\nbest_effort = [\"namespaces\", \"seccomp-notify\"]\n");
+  Result r = run({"--ro", g.profiles, "--env", "PADDOCK_SHIPPED_PROFILES=" + g.profiles},
+                 {inner, "-q", "--audit", work_ + "/inner.jsonl", "-p", p, "--trace-fs", "--", "true"});
+  EXPECT_EQ(r.code, 125) << r;
+  EXPECT_TRUE(contains(r.err, "--trace-fs: ")) << r;
+  EXPECT_TRUE(contains(r.err, "seccomp user notification")) << r;
+}
+
+// ==========================================================================================
 // main: the unprivileged re-run
 
 int run_unprivileged(int argc, char** argv) {

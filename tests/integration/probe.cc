@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -477,6 +479,116 @@ int cmd_daemonize(const char* self, const char* marker) {
   return ok("pid=" + std::to_string(child));
 }
 
+// --- resource bounds and kill switches ---
+
+double seconds_since(const struct timespec& start) {
+  struct timespec now {};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<double>(now.tv_sec - start.tv_sec) + static_cast<double>(now.tv_nsec - start.tv_nsec) / 1e9;
+}
+
+// forkbomb SECONDS MAXFAIL: a fork bomb, bounded. One child becomes the leader of a new
+// process group; it and every process it starts fork as fast as they can (each child forks
+// too) and nobody exits. Counters live in shared memory. When MAXFAIL forks have failed, or
+// SECONDS have passed, this process SIGKILLs the whole group and prints
+//   OK forks=N failed=F errnos=EAGAIN[,...] stopped=failures|clock
+// forks counts successful forks (this process's one included); errnos lists the distinct
+// errors of the failed ones.
+int cmd_forkbomb(double seconds, long maxfail) {
+  struct Shared {
+    std::atomic<long> forks;
+    std::atomic<long> failed;
+    std::atomic<unsigned long long> errnos;  // bit e set: errno e was seen (e < 64)
+    std::atomic<int> other;                  // an errno >= 64 was seen
+  };
+  void* mem = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return err(errno);
+  auto* sh = new (mem) Shared{};
+  struct timespec start {};
+  ::clock_gettime(CLOCK_MONOTONIC, &start);
+  pid_t leader = ::fork();
+  if (leader < 0) return err(errno);
+  if (leader == 0) {
+    ::setpgid(0, 0);
+    for (;;) {
+      if (sh->failed.load() >= maxfail || seconds_since(start) > seconds) {
+        ::pause();  // wait for the SIGKILL, holding the slot
+        continue;
+      }
+      pid_t k = ::fork();
+      if (k > 0) {
+        sh->forks.fetch_add(1);
+      } else if (k < 0) {
+        int e = errno;
+        sh->failed.fetch_add(1);
+        if (e < 64) sh->errnos.fetch_or(1ULL << e);
+        else sh->other.store(e);
+      }
+      // k == 0: the child joins the bomb.
+    }
+  }
+  sh->forks.fetch_add(1);
+  ::setpgid(leader, leader);  // whichever of the two runs first
+  bool by_failures = false;
+  for (;;) {
+    if (sh->failed.load() >= maxfail) {
+      by_failures = true;
+      break;
+    }
+    if (seconds_since(start) > seconds) break;
+    ::usleep(5000);
+  }
+  ::kill(-leader, SIGKILL);
+  ::waitpid(leader, nullptr, 0);
+  std::string names;
+  for (int e = 1; e < 64; ++e) {
+    if ((sh->errnos.load() & (1ULL << e)) == 0) continue;
+    const char* n = strerrorname_np(e);
+    names += (names.empty() ? "" : ",") + std::string(n != nullptr ? n : std::to_string(e).c_str());
+  }
+  if (sh->other.load() != 0) names += (names.empty() ? "" : ",") + std::to_string(sh->other.load());
+  return ok("forks=" + std::to_string(sh->forks.load()) + " failed=" + std::to_string(sh->failed.load()) +
+            " errnos=" + names + " stopped=" + (by_failures ? "failures" : "clock"));
+}
+
+// fill PATH MB: write MB mebibytes to a new PATH in 1 MiB writes. OK bytes=N, or the error
+// of open/write (the bytes written so far go to stderr).
+int cmd_fill(const char* path, long mb) {
+  int fd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return err(errno);
+  std::vector<char> buf(1 << 20, 'x');
+  long long total = 0;
+  for (long i = 0; i < mb; ++i) {
+    size_t off = 0;
+    while (off < buf.size()) {
+      ssize_t n = ::write(fd, buf.data() + off, buf.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int e = errno;
+        std::fprintf(stderr, "paddock-probe: fill: %lld bytes written\n", total);
+        ::close(fd);
+        return err(e);
+      }
+      off += static_cast<size_t>(n);
+      total += n;
+    }
+  }
+  if (::close(fd) != 0) return err(errno);
+  return ok("bytes=" + std::to_string(total));
+}
+
+// deny-loop N: ptrace(PTRACE_TRACEME) N times in a tight loop (a system call the baseline
+// denies with EPERM). OK denied=N when every call failed with EPERM; otherwise the first
+// other outcome (ERR <name>, or OK succeeded=I).
+int cmd_deny_loop(long n) {
+  for (long i = 0; i < n; ++i) {
+    long rc = ::syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+    if (rc >= 0) return ok("succeeded=" + std::to_string(i));
+    if (errno != EPERM) return err(errno);
+  }
+  return ok("denied=" + std::to_string(n));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -706,6 +818,11 @@ int main(int argc, char** argv) {
   // --- process trees ---
   if (c == "hang") cmd_hang();
   if (c == "daemonize" && need(1)) return cmd_daemonize(argv[0][0] == '/' ? argv[0] : "/proc/self/exe", argv[2]);
+
+  // --- resource bounds and kill switches ---
+  if (c == "forkbomb" && need(2)) return cmd_forkbomb(std::strtod(argv[2], nullptr), num(argv[3]));
+  if (c == "fill" && need(2)) return cmd_fill(argv[2], num(argv[3]));
+  if (c == "deny-loop" && need(1)) return cmd_deny_loop(num(argv[2]));
 
   return usage();
 }
