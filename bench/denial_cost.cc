@@ -4,12 +4,12 @@
 //   - the same, writing each denial to a hash-chained audit log (what `paddock run` does).
 // Medians of per-call time over alternating rounds.
 //   paddock-bench-denial [ROUNDS] [CALLS]
+#include <poll.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <poll.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,7 +65,8 @@ double measure(Mode mode, long calls, const std::string& log_dir) {
   }
   std::unique_ptr<paddock::SyscallNotifier> notifier;
   if (mode != Mode::Errno) {
-    notifier = std::make_unique<paddock::SyscallNotifier>(paddock::recv_fd(sp[0], nullptr), plan, audit.get(), false, nullptr);
+    notifier =
+        std::make_unique<paddock::SyscallNotifier>(paddock::recv_fd(sp[0], nullptr), plan, audit.get(), false, nullptr);
   }
   double ns = -1;
   for (;;) {

@@ -86,7 +86,11 @@ int main(int argc, char** argv) {
   cs.push_back({"bare /bin/true", {"/bin/true"}, {}, 0, 0});
   cs.push_back({"paddock (default profile)", {argv[1], "-q", "--", "/bin/true"}, {}, 0, 0});
   if (available("bwrap")) {
-    cs.push_back({"bubblewrap", {"bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "/bin/true"}, {}, 0, 0});
+    cs.push_back({"bubblewrap",
+                  {"bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "/bin/true"},
+                  {},
+                  0,
+                  0});
   }
   if (available("firejail")) {
     cs.push_back({"firejail", {"firejail", "--quiet", "--noprofile", "--net=none", "/bin/true"}, {}, 0, 0});

@@ -18,16 +18,23 @@ void add_run_options(CLI::App* run, RunOptions& o) {
                   "Profile name (from the search path) or file; repeat to merge several, later ones win")
       ->type_name("PROFILE")
       ->allow_extra_args(false);
-  run->add_option("--ro", o.ro, "Also grant PATH read-only (read + execute)")->type_name("PATH")->allow_extra_args(false);
+  run->add_option("--ro", o.ro, "Also grant PATH read-only (read + execute)")
+      ->type_name("PATH")
+      ->allow_extra_args(false);
   run->add_option("--rw", o.rw, "Also grant PATH read-write")->type_name("PATH")->allow_extra_args(false);
-  run->add_option("--deny", o.deny, "Mask PATH, even inside a granted folder")->type_name("PATH")->allow_extra_args(false);
+  run->add_option("--deny", o.deny, "Mask PATH, even inside a granted folder")
+      ->type_name("PATH")
+      ->allow_extra_args(false);
   run->add_option("--tmpfs", o.tmpfs, "Mount a fresh, empty tmpfs at PATH")->type_name("PATH")->allow_extra_args(false);
   run->add_option("--net", o.net, "Network mode: none, proxy or host")
       ->type_name("MODE")
       ->check(CLI::IsMember({"none", "proxy", "host"}));
   run->add_option("--allow-net", o.allow_net, "Allow egress to HOST[:PORT] (pattern as in network.allow)")
-      ->type_name("HOST[:PORT]")->allow_extra_args(false);
-  run->add_option("--env", o.env, "Pass variable NAME through, or set NAME=VALUE")->type_name("NAME[=VALUE]")->allow_extra_args(false);
+      ->type_name("HOST[:PORT]")
+      ->allow_extra_args(false);
+  run->add_option("--env", o.env, "Pass variable NAME through, or set NAME=VALUE")
+      ->type_name("NAME[=VALUE]")
+      ->allow_extra_args(false);
   run->add_option("--memory", o.memory, "Memory limit, e.g. 2G")->type_name("SIZE");
   run->add_option("--pids", o.pids, "Maximum number of processes")->type_name("N");
   run->add_option("--cpus", o.cpus, "CPU limit in cores, e.g. 1.5")->type_name("N");
@@ -71,17 +78,22 @@ int cli_main(int argc, char** argv) {
   ProfileOptions prof_opts;
   CLI::App* profile = app.add_subcommand("profile", "List, show, check and create profiles");
   profile->require_subcommand(1);
-  CLI::App* p_list = profile->add_subcommand("list", "List profiles on the search path: name, where found, description");
-  CLI::App* p_show = profile->add_subcommand("show", "Print a profile, or with --resolved the merged policy with origins");
+  CLI::App* p_list =
+      profile->add_subcommand("list", "List profiles on the search path: name, where found, description");
+  CLI::App* p_show =
+      profile->add_subcommand("show", "Print a profile, or with --resolved the merged policy with origins");
   p_show->add_option("name", prof_opts.name, "Profile name or file")->required()->type_name("NAME");
   p_show->add_flag("--resolved", prof_opts.resolved, "Show the fully merged policy, each rule with its file:line");
-  CLI::App* p_check = profile->add_subcommand("check", "Validate profile files (with their extends); exit 125 on any error");
+  CLI::App* p_check =
+      profile->add_subcommand("check", "Validate profile files (with their extends); exit 125 on any error");
   p_check->add_option("files", prof_opts.files, "Profile files or names")->required()->type_name("FILE");
   CLI::App* p_new = profile->add_subcommand("new", "Create a commented profile in your profile folder");
   p_new->add_option("name", prof_opts.name, "Name of the new profile")->required()->type_name("NAME");
   CLI::App* p_trust = profile->add_subcommand(
       "trust", "Trust the current content of profile files outside your profile folders (e.g. ./.paddock/*.toml)");
-  p_trust->add_option("files", prof_opts.files, "Profile files to trust, after reviewing them")->required()->type_name("FILE");
+  p_trust->add_option("files", prof_opts.files, "Profile files to trust, after reviewing them")
+      ->required()
+      ->type_name("FILE");
 
   CLI::App* doctor = app.add_subcommand("doctor", "Report which sandbox layers this kernel and user can enforce");
 
@@ -127,7 +139,9 @@ int cli_main(int argc, char** argv) {
       std::fputs(app.help().c_str(), stderr);
       return 125;
     }
-    std::string hint = args[0] == "run" ? "paddock run --help" : kCommands.count(args[0]) ? "paddock " + args[0] + " --help" : "paddock --help";
+    std::string hint = args[0] == "run"           ? "paddock run --help"
+                       : kCommands.count(args[0]) ? "paddock " + args[0] + " --help"
+                                                  : "paddock --help";
     throw Error(std::string(e.what()) + " (see '" + hint + "')");
   }
 

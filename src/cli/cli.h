@@ -20,7 +20,7 @@ struct RunOptions {
   std::string audit;
   bool dry_run = false;
   bool trace_fs = false;  // record file accesses outside the grants (seccomp notification per open)
-  int verbosity = 0;  // -1 quiet, 1 verbose
+  int verbosity = 0;      // -1 quiet, 1 verbose
   std::vector<std::string> command;
 };
 

@@ -2,10 +2,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <memory>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "cli/cli.h"
 #include "policy/policy_printer.h"
@@ -20,7 +20,9 @@
 namespace paddock {
 namespace {
 
-Origin flag_origin(const char* flag) { return Origin{std::string("command line ") + flag, 0, 0}; }
+Origin flag_origin(const char* flag) {
+  return Origin{std::string("command line ") + flag, 0, 0};
+}
 
 std::vector<PathGrant> flag_paths(const std::vector<std::string>& raw, const char* flag, const Variables& vars) {
   std::vector<PathGrant> out;
@@ -62,12 +64,15 @@ Policy overrides_from_flags(const RunOptions& o, const Variables& vars) {
     auto eq = e.find('=');
     std::string name = e.substr(0, eq);
     // NAME, a prefix pattern NAME* (passed through only), or NAME=VALUE.
-    std::string bare = (eq == std::string::npos && !name.empty() && name.back() == '*') ? name.substr(0, name.size() - 1) : name;
+    std::string bare =
+        (eq == std::string::npos && !name.empty() && name.back() == '*') ? name.substr(0, name.size() - 1) : name;
     bool ok = !bare.empty() && !std::isdigit(static_cast<unsigned char>(bare[0])) &&
               std::all_of(bare.begin(), bare.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
     if (!ok) throw Error("--env: \"" + name + "\" is not a variable name");
-    if (eq == std::string::npos) p.env_pass.push_back({name, flag_origin("--env")});
-    else p.env_set.push_back({name, e.substr(eq + 1), flag_origin("--env")});
+    if (eq == std::string::npos)
+      p.env_pass.push_back({name, flag_origin("--env")});
+    else
+      p.env_set.push_back({name, e.substr(eq + 1), flag_origin("--env")});
   }
   if (!o.memory.empty()) {
     try {
@@ -119,8 +124,10 @@ int run_command(const RunOptions& o) {
       std::filesystem::create_directories(d, ec);
       if (!ec) ::chmod(d.c_str(), 0700);
     }
-    audit_ptr = std::make_unique<AuditWriter>(session_id, o.audit.empty() ? AuditWriter::default_path(session_id) : o.audit);
-    if (!o.audit.empty() && o.audit != "-") protected_paths.push_back(normalize_path(o.audit[0] == '/' ? o.audit : vars.cwd + "/" + o.audit));
+    audit_ptr =
+        std::make_unique<AuditWriter>(session_id, o.audit.empty() ? AuditWriter::default_path(session_id) : o.audit);
+    if (!o.audit.empty() && o.audit != "-")
+      protected_paths.push_back(normalize_path(o.audit[0] == '/' ? o.audit : vars.cwd + "/" + o.audit));
   }
   // --dry-run asks the kernel whether user namespaces work; a real run learns it from clone().
   HostFacts facts = gather_host_facts(policy, vars.cwd, o.dry_run, protected_paths);
@@ -137,7 +144,7 @@ int run_command(const RunOptions& o) {
   std::vector<SecretValue> secrets = read_secrets(policy, facts);
   AuditWriter& audit = *audit_ptr;
   auto started = std::chrono::steady_clock::now();
-  SessionOptions sopts{o.verbosity < 0, o.verbosity > 0, &audit, policy.limits.max_denials};
+  SessionOptions sopts{o.verbosity<0, o.verbosity> 0, &audit, policy.limits.max_denials};
   auto say = [&](const std::string& what, const std::string& text) {
     if (o.verbosity >= 0) std::fprintf(stderr, "paddock: %s: %s\n", what.c_str(), text.c_str());
   };

@@ -145,15 +145,18 @@ HostPattern parse_host_pattern(std::string_view text) {
     p.kind = HostPattern::Kind::Suffix;
     name = name.substr(2);
     if (name.find('*') != std::string::npos || !is_valid_hostname(name) || name.find('.') == std::string::npos) {
-      throw ValueError("invalid wildcard host \"" + whole + "\" (only a leading \"*.\" before a domain with at least two labels is allowed)");
+      throw ValueError("invalid wildcard host \"" + whole +
+                       "\" (only a leading \"*.\" before a domain with at least two labels is allowed)");
     }
   } else {
     if (name.find('*') != std::string::npos) {
-      throw ValueError("invalid host \"" + whole + "\" (a wildcard must be the whole first label, as in \"*.example.com\")");
+      throw ValueError("invalid host \"" + whole +
+                       "\" (a wildcard must be the whole first label, as in \"*.example.com\")");
     }
     if (!is_valid_hostname(name)) throw ValueError("invalid host name \"" + whole + "\"");
     // All-numeric names that are not valid addresses ("10.0.0", "999.1.1.1") are typos.
-    if (std::all_of(name.begin(), name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; })) {
+    if (std::all_of(name.begin(), name.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; })) {
       throw ValueError("invalid IP address \"" + whole + "\"");
     }
     p.kind = HostPattern::Kind::Exact;

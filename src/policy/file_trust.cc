@@ -24,8 +24,8 @@ void check_trusted_stat(const struct stat& st, const std::string& path, const st
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw Error(path + ": refusing " + what + " writable by " +
-                ((st.st_mode & S_IWOTH) != 0 ? "others" : "group") + " (mode " + mode + "; run chmod go-w)");
+    throw Error(path + ": refusing " + what + " writable by " + ((st.st_mode & S_IWOTH) != 0 ? "others" : "group") +
+                " (mode " + mode + "; run chmod go-w)");
   }
 }
 

@@ -7,7 +7,9 @@
 namespace paddock {
 namespace {
 
-std::string origin_comment(const Origin& o) { return o.known() ? "  # " + o.short_str() : ""; }
+std::string origin_comment(const Origin& o) {
+  return o.known() ? "  # " + o.short_str() : "";
+}
 
 template <typename T, typename F>
 void print_list(std::ostream& out, const char* key, const std::vector<T>& items, F text) {
@@ -22,8 +24,10 @@ void print_list(std::ostream& out, const char* key, const std::vector<T>& items,
 
 template <typename T, typename F>
 void print_setting(std::ostream& out, const char* key, const std::optional<Setting<T>>& s, F text) {
-  if (s) out << key << " = " << text(s->value) << origin_comment(s->origin) << "\n";
-  else out << "# " << key << " not set\n";
+  if (s)
+    out << key << " = " << text(s->value) << origin_comment(s->origin) << "\n";
+  else
+    out << "# " << key << " not set\n";
 }
 
 }  // namespace
@@ -62,7 +66,8 @@ void print_policy(std::ostream& out, const Policy& p) {
   print_list(out, "deny", p.deny, path);
   print_list(out, "tmpfs", p.tmpfs, path);
   for (const auto& [g, by] : p.overridden) {
-    out << "# dropped " << toml_quote(g.path) << " from " << g.origin.short_str() << ": denied by " << by.short_str() << "\n";
+    out << "# dropped " << toml_quote(g.path) << " from " << g.origin.short_str() << ": denied by " << by.short_str()
+        << "\n";
   }
 
   auto host = [](const HostGrant& h) { return h.pattern.str(); };
@@ -136,7 +141,8 @@ void print_policy(std::ostream& out, const Policy& p) {
     list("net", n);
     list("secrets", t.secrets);
     if (t.db) {
-      out << sep << "db = { path = " << toml_quote(t.db->path) << ", read_only = " << (t.db->read_only ? "true" : "false");
+      out << sep << "db = { path = " << toml_quote(t.db->path)
+          << ", read_only = " << (t.db->read_only ? "true" : "false");
       if (!t.db->tables.empty()) {
         out << ", tables = [";
         for (size_t i = 0; i < t.db->tables.size(); ++i) out << (i ? ", " : "") << toml_quote(t.db->tables[i]);

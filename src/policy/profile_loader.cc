@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <seccomp.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,7 +11,6 @@
 #include <filesystem>
 #include <functional>
 #include <set>
-#include <toml++/toml.h>
 
 #include "audit/sha256.h"
 #include "policy/file_trust.h"
@@ -97,8 +97,9 @@ class Parser {
       throw Error(o, std::string(e.description()));
     }
     Policy p;
-    check_keys(root, "", {"version", "description", "extends", "filesystem", "network", "env", "secrets", "limits",
-                          "syscalls", "sandbox", "tool"});
+    check_keys(root, "",
+               {"version", "description", "extends", "filesystem", "network", "env", "secrets", "limits", "syscalls",
+                "sandbox", "tool"});
     if (const toml::node* v = root.get("version")) {
       auto i = v->as_integer();
       if (i == nullptr || i->get() != 1) fail(*v, "unsupported profile version (this paddock reads version = 1)");
@@ -157,8 +158,10 @@ class Parser {
           best = a;
         }
       }
-      if (!best.empty()) msg += " (did you mean \"" + std::string(best) + "\"?)";
-      else msg += " (expected " + join_keys(allowed) + ")";
+      if (!best.empty())
+        msg += " (did you mean \"" + std::string(best) + "\"?)";
+      else
+        msg += " (expected " + join_keys(allowed) + ")";
       throw Error(at(k.source()), msg);
     }
   }
@@ -199,7 +202,8 @@ class Parser {
   }
 
   // Expands variables, requires an absolute result, normalises.
-  std::string abs_path(const std::string& raw, const Origin& o, std::string_view name, bool relative_to_profile = false) const {
+  std::string abs_path(const std::string& raw, const Origin& o, std::string_view name,
+                       bool relative_to_profile = false) const {
     std::string s;
     try {
       s = vars_.expand(raw, profile_dir_);
@@ -271,10 +275,14 @@ class Parser {
     check_keys(t, "network", {"mode", "allow", "deny"});
     if (const auto* n = t.get("mode")) {
       std::string m = string_of(*n, "network.mode");
-      if (m == "none") p.net_mode = {NetMode::None, at(*n)};
-      else if (m == "proxy") p.net_mode = {NetMode::Proxy, at(*n)};
-      else if (m == "host") p.net_mode = {NetMode::Host, at(*n)};
-      else fail(*n, "network.mode must be \"none\", \"proxy\" or \"host\", not \"" + m + "\"");
+      if (m == "none")
+        p.net_mode = {NetMode::None, at(*n)};
+      else if (m == "proxy")
+        p.net_mode = {NetMode::Proxy, at(*n)};
+      else if (m == "host")
+        p.net_mode = {NetMode::Host, at(*n)};
+      else
+        fail(*n, "network.mode must be \"none\", \"proxy\" or \"host\", not \"" + m + "\"");
     }
     if (const auto* n = t.get("allow")) p.net_allow = hosts(*n, "network.allow");
     if (const auto* n = t.get("deny")) p.net_deny = hosts(*n, "network.deny");
@@ -339,9 +347,12 @@ class Parser {
       }
       if (const auto* e = st.get("expose")) {
         std::string x = string_of(*e, where + ".expose");
-        if (x == "env") s.expose = Secret::Expose::Env;
-        else if (x == "file") s.expose = Secret::Expose::File;
-        else fail(*e, where + ".expose must be \"env\" or \"file\", not \"" + x + "\"");
+        if (x == "env")
+          s.expose = Secret::Expose::Env;
+        else if (x == "file")
+          s.expose = Secret::Expose::File;
+        else
+          fail(*e, where + ".expose must be \"env\" or \"file\", not \"" + x + "\"");
       }
       p.secrets.push_back(std::move(s));
     }
@@ -354,7 +365,8 @@ class Parser {
 
   std::uint64_t size_value(const toml::node& n, std::string_view name) const {
     if (n.is_integer()) return static_cast<std::uint64_t>(int_of(n, name, 1, INT64_MAX));
-    if (!n.is_string()) fail(n, std::string(name) + " must be a size such as \"512M\" or a byte count, not " + type_name(n));
+    if (!n.is_string())
+      fail(n, std::string(name) + " must be a size such as \"512M\" or a byte count, not " + type_name(n));
     std::uint64_t v = parse_value(n, name, [](const std::string& s) { return parse_size(s); });
     if (v == 0) fail(n, std::string(name) + " must be greater than 0");
     return v;
@@ -377,9 +389,12 @@ class Parser {
     if (const auto* n = t.get("pids")) l.pids = setting<std::uint64_t>(int_of(*n, "limits.pids", 1, 4'194'304), *n);
     if (const auto* n = t.get("cpu")) {
       double c = 0;
-      if (n->is_integer()) c = static_cast<double>(n->as_integer()->get());
-      else if (n->is_floating_point()) c = n->as_floating_point()->get();
-      else fail(*n, std::string("limits.cpu must be a number of cores, not ") + type_name(*n));
+      if (n->is_integer())
+        c = static_cast<double>(n->as_integer()->get());
+      else if (n->is_floating_point())
+        c = n->as_floating_point()->get();
+      else
+        fail(*n, std::string("limits.cpu must be a number of cores, not ") + type_name(*n));
       if (!(c >= 0.01) || !std::isfinite(c) || c > 4096) fail(*n, "limits.cpu must be between 0.01 and 4096 cores");
       l.cpu = setting(c, *n);
     }
@@ -414,7 +429,8 @@ class Parser {
       for (auto& [s, o] : strings(*n, "sandbox.best_effort")) {
         static const std::set<std::string> known{"namespaces", "landlock", "cgroup", "seccomp-notify"};
         if (known.count(s) == 0) {
-          fail_at(o, "sandbox.best_effort: unknown layer \"" + s + "\" (expected namespaces, landlock, cgroup or seccomp-notify)");
+          fail_at(o, "sandbox.best_effort: unknown layer \"" + s +
+                         "\" (expected namespaces, landlock, cgroup or seccomp-notify)");
         }
         p.best_effort.push_back({s, o});
       }
@@ -432,8 +448,9 @@ class Parser {
     std::set<std::string> names;
     for (const toml::node& e : *arr) {
       const auto& t = *e.as_table();
-      check_keys(t, "tool", {"name", "script", "description", "grants", "rate_limit", "requires", "audit", "timeout",
-                             "memory", "max_output"});
+      check_keys(t, "tool",
+                 {"name", "script", "description", "grants", "rate_limit", "requires", "audit", "timeout", "memory",
+                  "max_output"});
       ToolDecl d;
       d.origin = at(e);
       const auto* nm = t.get("name");
@@ -454,7 +471,8 @@ class Parser {
       }
       if (const auto* x = t.get("description")) d.description = string_of(*x, w + ": description");
       if (const auto* g = t.get("grants")) grants(table_of(*g, w + ": grants"), d, w);
-      if (const auto* x = t.get("rate_limit")) d.rate_limit = parse_value(*x, w + ": rate_limit", [](const std::string& s) { return parse_rate(s); });
+      if (const auto* x = t.get("rate_limit"))
+        d.rate_limit = parse_value(*x, w + ": rate_limit", [](const std::string& s) { return parse_rate(s); });
       if (const auto* x = t.get("requires")) {
         for (auto& [s, o] : strings(*x, w + ": requires")) {
           if (s != "approval") fail_at(o, w + ": requires: unknown requirement \"" + s + "\" (expected \"approval\")");
@@ -497,7 +515,8 @@ class Parser {
       if (const auto* x = dt.get("tables")) {
         for (auto& [s, o] : strings(*x, w + ": grants.db.tables")) db.tables.push_back(s);
       }
-      if (const auto* x = dt.get("max_rows")) db.max_rows = static_cast<std::uint64_t>(int_of(*x, w + ": grants.db.max_rows", 1, INT64_MAX));
+      if (const auto* x = dt.get("max_rows"))
+        db.max_rows = static_cast<std::uint64_t>(int_of(*x, w + ": grants.db.max_rows", 1, INT64_MAX));
       d.db = std::move(db);
     }
   }
@@ -512,8 +531,10 @@ template <typename T, typename Key>
 void replace_or_append(std::vector<T>& base, const std::vector<T>& layer, Key key) {
   for (const auto& item : layer) {
     auto it = std::find_if(base.begin(), base.end(), [&](const T& b) { return key(b) == key(item); });
-    if (it != base.end()) *it = item;
-    else base.push_back(item);
+    if (it != base.end())
+      *it = item;
+    else
+      base.push_back(item);
   }
 }
 
@@ -614,7 +635,8 @@ void finalize_policy(Policy& p) {
   for (const auto& t : p.tools) {
     for (const auto& s : t.secrets) {
       if (std::none_of(p.secrets.begin(), p.secrets.end(), [&](const Secret& d) { return d.name == s; })) {
-        throw Error(t.origin, "tool " + t.name + " is granted secret \"" + s + "\", which no [secrets." + s + "] declares");
+        throw Error(t.origin,
+                    "tool " + t.name + " is granted secret \"" + s + "\", which no [secrets." + s + "] declares");
       }
     }
   }
@@ -622,7 +644,8 @@ void finalize_policy(Policy& p) {
   for (const auto& s : p.secrets) {
     if (s.expose != Secret::Expose::Env) continue;
     for (const auto& e : p.env_set) {
-      if (e.name == s.name) throw Error(e.origin, "env.set." + e.name + " collides with secret " + s.name + " exposed as env");
+      if (e.name == s.name)
+        throw Error(e.origin, "env.set." + e.name + " collides with secret " + s.name + " exposed as env");
     }
   }
 }
@@ -646,8 +669,8 @@ std::string ProfileLoader::locate(const std::string& ref, const std::string& rel
 
 Policy ProfileLoader::load(const std::vector<std::string>& refs, const Policy* overrides) const {
   Policy out;
-  std::set<std::string> merged;           // canonical paths already merged (diamonds)
-  std::vector<std::string> stack;         // canonical paths being loaded (cycles)
+  std::set<std::string> merged;    // canonical paths already merged (diamonds)
+  std::vector<std::string> stack;  // canonical paths being loaded (cycles)
   std::vector<std::string> stack_names;
 
   // Depth-first: extended profiles merge before the profile that extends them.
@@ -684,8 +707,10 @@ Policy ProfileLoader::load(const std::vector<std::string>& refs, const Policy* o
           std::string abs = fs::weakly_canonical(path, ec).string();
           if (ec) abs = path;
           if (!trust_.trusted(abs, sha256_hex(text))) {
-            std::string msg = path + " is not trusted: a sandboxed agent with write access to its folder could have "
-                                     "written it. Review it, then run: paddock profile trust " + abs;
+            std::string msg = path +
+                              " is not trusted: a sandboxed agent with write access to its folder could have "
+                              "written it. Review it, then run: paddock profile trust " +
+                              abs;
             if (from != nullptr) throw Error(*from, "extends: " + msg);
             throw Error(msg);
           }

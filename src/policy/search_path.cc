@@ -14,9 +14,8 @@ namespace fs = std::filesystem;
 
 bool is_valid_profile_name(const std::string& name) {
   if (name.empty() || name.size() > 64 || name[0] == '.' || name[0] == '-') return false;
-  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-  });
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; });
 }
 
 bool is_profile_path(const std::string& ref) {
@@ -32,7 +31,9 @@ std::string shipped_profiles_dir() {
   return PADDOCK_PROFILES_DIR;
 }
 
-std::string SearchPath::user_dir(const Variables& vars) { return vars.xdg_config_home + "/paddock/profiles"; }
+std::string SearchPath::user_dir(const Variables& vars) {
+  return vars.xdg_config_home + "/paddock/profiles";
+}
 
 SearchPath SearchPath::standard(const Variables& vars) {
   return SearchPath({

@@ -34,7 +34,8 @@ Variables Variables::from_environment() {
   v.xdg_state_home = normalize_path(env_or("XDG_STATE_HOME", v.home + "/.local/state"));
   v.tmpdir = normalize_path(env_or("TMPDIR", "/tmp"));
   if (const char* s = std::getenv("SSH_AUTH_SOCK"); s != nullptr && s[0] == '/') v.ssh_auth_sock = normalize_path(s);
-  if (const char* s = std::getenv("XDG_RUNTIME_DIR"); s != nullptr && s[0] == '/') v.xdg_runtime_dir = normalize_path(s);
+  if (const char* s = std::getenv("XDG_RUNTIME_DIR"); s != nullptr && s[0] == '/')
+    v.xdg_runtime_dir = normalize_path(s);
   return v;
 }
 
@@ -50,21 +51,28 @@ std::string Variables::expand(std::string_view text, std::string_view profile_di
       size_t close = text.find('}', i + 2);
       if (close == std::string_view::npos) throw ValueError("unterminated \"${\" in \"" + std::string(text) + "\"");
       std::string_view name = text.substr(i + 2, close - i - 2);
-      if (name == "HOME") out += home;
-      else if (name == "CWD") out += cwd;
-      else if (name == "USER") out += user;
-      else if (name == "PROFILE_DIR") out += profile_dir;
-      else if (name == "XDG_CONFIG_HOME") out += xdg_config_home;
-      else if (name == "XDG_STATE_HOME") out += xdg_state_home;
-      else if (name == "TMPDIR") out += tmpdir;
+      if (name == "HOME")
+        out += home;
+      else if (name == "CWD")
+        out += cwd;
+      else if (name == "USER")
+        out += user;
+      else if (name == "PROFILE_DIR")
+        out += profile_dir;
+      else if (name == "XDG_CONFIG_HOME")
+        out += xdg_config_home;
+      else if (name == "XDG_STATE_HOME")
+        out += xdg_state_home;
+      else if (name == "TMPDIR")
+        out += tmpdir;
       else if (name == "SSH_AUTH_SOCK" || name == "XDG_RUNTIME_DIR") {
         const auto& v = name == "SSH_AUTH_SOCK" ? ssh_auth_sock : xdg_runtime_dir;
         if (!v) throw UnsetVariable("${" + std::string(name) + "} is not set in paddock's environment");
         out += *v;
-      }
-      else
+      } else
         throw ValueError("unknown variable ${" + std::string(name) +
-                         "} (known: HOME, CWD, USER, PROFILE_DIR, XDG_CONFIG_HOME, XDG_STATE_HOME, TMPDIR, SSH_AUTH_SOCK, XDG_RUNTIME_DIR)");
+                         "} (known: HOME, CWD, USER, PROFILE_DIR, XDG_CONFIG_HOME, XDG_STATE_HOME, TMPDIR, "
+                         "SSH_AUTH_SOCK, XDG_RUNTIME_DIR)");
       i = close + 1;
     } else {
       out += text[i++];

@@ -26,25 +26,25 @@ struct CgroupLimits {
   std::optional<std::uint64_t> memory_max;   // bytes (v2 memory.max / v1 memory.limit_in_bytes)
   std::optional<std::uint64_t> memory_high;  // bytes, ~90 % of max (v2 memory.high / v1 soft limit)
   std::optional<std::uint64_t> pids_max;
-  std::optional<double> cpus;                // cores (v2 cpu.max / v1 cfs quota over a 100 ms period)
+  std::optional<double> cpus;  // cores (v2 cpu.max / v1 cfs quota over a 100 ms period)
   [[nodiscard]] bool any() const { return memory_max || pids_max || cpus; }
 };
 
 // Counters read from the controllers' event files.
 struct CgroupEvents {
-  std::uint64_t memory_high = 0;   // times usage went over memory.high (v2) / the warning threshold (v1)
-  std::uint64_t memory_max = 0;    // times usage hit the limit
-  std::uint64_t oom_kill = 0;      // processes killed by the OOM killer
-  std::uint64_t pids_max = 0;      // fork/clone refused at pids.max
-  std::uint64_t cpu_throttled = 0; // periods throttled
+  std::uint64_t memory_high = 0;    // times usage went over memory.high (v2) / the warning threshold (v1)
+  std::uint64_t memory_max = 0;     // times usage hit the limit
+  std::uint64_t oom_kill = 0;       // processes killed by the OOM killer
+  std::uint64_t pids_max = 0;       // fork/clone refused at pids.max
+  std::uint64_t cpu_throttled = 0;  // periods throttled
   std::uint64_t cpu_usage_usec = 0;
-  std::uint64_t memory_peak = 0;   // bytes, when the kernel reports it
+  std::uint64_t memory_peak = 0;  // bytes, when the kernel reports it
 };
 
 // Where the cgroup file systems are, so tests can point at a fake tree.
 struct CgroupRoots {
-  std::string v2 = "/sys/fs/cgroup";       // the unified hierarchy ("" if none)
-  std::string v1 = "/sys/fs/cgroup";       // parent of the v1 controller mounts ("" if none)
+  std::string v2 = "/sys/fs/cgroup";  // the unified hierarchy ("" if none)
+  std::string v1 = "/sys/fs/cgroup";  // parent of the v1 controller mounts ("" if none)
   std::string proc_self_cgroup = "/proc/self/cgroup";
   // Tests only: the roots are plain directories standing in for cgroupfs. Files are created
   // when written (and removed with their directory), no process is signalled, systemd is never

@@ -20,8 +20,8 @@
 #include "sandbox/landlock.h"
 #include "sandbox/network.h"
 #include "sandbox/seccomp.h"
-#include "util/fd_passing.h"
 #include "util/error.h"
+#include "util/fd_passing.h"
 #include "util/unique_fd.h"
 
 extern char** environ;
@@ -44,7 +44,6 @@ void write_id_maps(std::uint32_t uid, std::uint32_t gid) {
   write_file("/proc/self/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1\n");
   write_file("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1\n");
 }
-
 
 [[noreturn]] void exec_command(const ChildArgs& a, const std::string& pty_slave) {
   const SandboxPlan& plan = *a.plan;
@@ -71,7 +70,9 @@ void write_id_maps(std::uint32_t uid, std::uint32_t gid) {
     }
     if (::chdir(plan.cwd.c_str()) != 0) throw_errno("filesystem: entering the working directory " + plan.cwd);
     for (const auto& r : plan.rlimits) {
-      struct rlimit rl {r.soft, r.hard};
+      struct rlimit rl {
+        r.soft, r.hard
+      };
       if (::setrlimit(r.resource, &rl) != 0) throw_errno("rlimits: " + r.name);
     }
     // Every inherited descriptor above stderr closes at exec, including paddock's own pipe.
@@ -95,8 +96,10 @@ void write_id_maps(std::uint32_t uid, std::uint32_t gid) {
     // Compiled by the supervisor while this sandbox was being set up.
     SeccompPrograms filters;
     if (plan.seccomp.enabled) filters = read_seccomp(a.seccomp_fd);
-    if (plan.namespaces) drop_capabilities();
-    else if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("no_new_privs");
+    if (plan.namespaces)
+      drop_capabilities();
+    else if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+      throw_errno("no_new_privs");
     std::vector<std::string> skipped;
     apply_landlock(plan.landlock, skipped);
     if (plan.seccomp.enabled) {

@@ -5,8 +5,8 @@
 //     then seccomp, and execs.
 #pragma once
 
-#include <termios.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 
 #include <optional>
 #include <string>
@@ -20,10 +20,10 @@ namespace paddock {
 struct ChildArgs {
   const SandboxPlan* plan = nullptr;
   std::vector<SecretValue>* secrets = nullptr;
-  int error_fd = -1;   // write end of the setup-error pipe (close-on-exec)
-  int control_fd = -1; // socket used to hand the pty master to the supervisor
-  int seccomp_fd = -1; // the supervisor writes the compiled seccomp programs here
-  int go_fd = -1;      // when valid: wait for one byte (cgroup placement) before starting the command
+  int error_fd = -1;    // write end of the setup-error pipe (close-on-exec)
+  int control_fd = -1;  // socket used to hand the pty master to the supervisor
+  int seccomp_fd = -1;  // the supervisor writes the compiled seccomp programs here
+  int go_fd = -1;       // when valid: wait for one byte (cgroup placement) before starting the command
   bool pty = false;
   bool tty_fd[3] = {false, false, false};  // which of paddock's stdio are terminals (get the pty)
   std::optional<struct termios> termios;

@@ -1,8 +1,8 @@
 #include "sandbox/features.h"
 
 #include <fcntl.h>
-#include <linux/landlock.h>
 #include <linux/filter.h>
+#include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -51,8 +51,9 @@ void probe_userns(KernelFeatures& f) {
     if (debian_knob == "0") f.userns_detail += " (kernel.unprivileged_userns_clone = 0)";
     if (max_ns == "0") f.userns_detail += " (user.max_user_namespaces = 0)";
   } else if (f.apparmor_restricts_userns) {
-    f.userns_detail = "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1);"
-                      " creating one worked for this process, but capabilities inside it may be denied";
+    f.userns_detail =
+        "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1);"
+        " creating one worked for this process, but capabilities inside it may be denied";
   }
 }
 
@@ -60,7 +61,7 @@ void probe_landlock(KernelFeatures& f) {
   long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 0) {
     f.landlock_abi = 0;
-    f.landlock_detail = errno == ENOSYS    ? "kernel built without Landlock"
+    f.landlock_detail = errno == ENOSYS       ? "kernel built without Landlock"
                         : errno == EOPNOTSUPP ? "Landlock is disabled (add landlock to the lsm= boot parameter)"
                                               : std::string("landlock_create_ruleset: ") + std::strerror(errno);
   } else {

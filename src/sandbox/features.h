@@ -10,20 +10,20 @@ namespace paddock {
 struct CgroupInfo {
   enum class Layout { Unified, Hybrid, Legacy, None };
   Layout layout = Layout::None;
-  std::string v2_path;        // our cgroup in the v2 hierarchy ("" if none)
-  std::string v2_mount;       // where the v2 hierarchy is mounted
-  bool v2_writable = false;   // we can create a child cgroup there
-  std::vector<std::string> v2_controllers;  // controllers available to our cgroup
+  std::string v2_path;                                      // our cgroup in the v2 hierarchy ("" if none)
+  std::string v2_mount;                                     // where the v2 hierarchy is mounted
+  bool v2_writable = false;                                 // we can create a child cgroup there
+  std::vector<std::string> v2_controllers;                  // controllers available to our cgroup
   bool v1_memory = false, v1_pids = false, v1_cpu = false;  // writable v1 controllers
-  bool systemd_user_bus = false;  // a user bus exists for transient scopes
+  bool systemd_user_bus = false;                            // a user bus exists for transient scopes
   std::string detail;
 };
 
 struct KernelFeatures {
-  bool userns = false;           // this process can create a user namespace
-  std::string userns_detail;     // why not, or which knob restricts it
+  bool userns = false;        // this process can create a user namespace
+  std::string userns_detail;  // why not, or which knob restricts it
   bool apparmor_restricts_userns = false;
-  int landlock_abi = 0;          // 0: Landlock unavailable
+  int landlock_abi = 0;  // 0: Landlock unavailable
   std::string landlock_detail;
   bool seccomp = false;
   bool seccomp_notify = false;

@@ -57,7 +57,8 @@ HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_
   }
   h.landlock_abi = landlock_abi_version();
   if (h.landlock_abi == 0) {
-    h.landlock_detail = errno == EOPNOTSUPP ? "Landlock is disabled in this kernel's LSM list" : "kernel without Landlock";
+    h.landlock_detail =
+        errno == EOPNOTSUPP ? "Landlock is disabled in this kernel's LSM list" : "kernel without Landlock";
   }
   h.seccomp_notify = seccomp_listener_works();
   if (probe_userns) {

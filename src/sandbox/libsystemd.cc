@@ -13,8 +13,8 @@ const LibSystemd& libsystemd() {
     void* handle = ::dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) throw Error(std::string("cannot load libsystemd.so.0: ") + ::dlerror());
     LibSystemd l;
-#define PADDOCK_SD_RESOLVE(name)                                                          \
-  l.name = reinterpret_cast<decltype(l.name)>(::dlsym(handle, #name));                    \
+#define PADDOCK_SD_RESOLVE(name)                                       \
+  l.name = reinterpret_cast<decltype(l.name)>(::dlsym(handle, #name)); \
   if (l.name == nullptr) throw Error(std::string("libsystemd.so.0 lacks ") + #name);
     PADDOCK_SD_FUNCTIONS(PADDOCK_SD_RESOLVE)
 #undef PADDOCK_SD_RESOLVE

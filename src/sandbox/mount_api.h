@@ -29,7 +29,9 @@ inline int mount_setattr(int dfd, const char* path, unsigned flags, std::uint64_
   attr.attr_clr = clr;
   return static_cast<int>(::syscall(SYS_mount_setattr, dfd, path, flags, &attr, sizeof attr));
 }
-inline int fsopen(const char* fs, unsigned flags) { return static_cast<int>(::syscall(SYS_fsopen, fs, flags)); }
+inline int fsopen(const char* fs, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_fsopen, fs, flags));
+}
 inline int fsconfig(int fd, unsigned cmd, const char* key, const void* value, int aux) {
   return static_cast<int>(::syscall(SYS_fsconfig, fd, cmd, key, value, aux));
 }

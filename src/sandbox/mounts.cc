@@ -20,9 +20,13 @@ namespace {
 
 constexpr const char* kStage = "/tmp";  // the staging tmpfs is mounted over this, in our namespace only
 
-[[noreturn]] void fail(const std::string& what) { throw_errno("filesystem: " + what); }
+[[noreturn]] void fail(const std::string& what) {
+  throw_errno("filesystem: " + what);
+}
 
-std::string rel(const std::string& abs) { return abs == "/" ? "." : abs.substr(1); }
+std::string rel(const std::string& abs) {
+  return abs == "/" ? "." : abs.substr(1);
+}
 
 UniqueFd open_beneath(int root, const std::string& abs) {
   struct open_how how {};
@@ -57,7 +61,8 @@ class RootBuilder {
       fail(std::string("mounting the staging tmpfs on ") + kStage);
     }
     std::string s = kStage;
-    if (::mkdir((s + "/newroot").c_str(), 0755) != 0 || ::mkdir((s + "/oldroot").c_str(), 0755) != 0) fail("staging folders");
+    if (::mkdir((s + "/newroot").c_str(), 0755) != 0 || ::mkdir((s + "/oldroot").c_str(), 0755) != 0)
+      fail("staging folders");
     {
       UniqueFd f(::open((s + "/empty").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_EXCL, 0444));
       if (!f) fail("staging the empty file used for masks");
@@ -67,7 +72,8 @@ class RootBuilder {
     }
     // pivot_root moves the staging tmpfs to "/", so the host root (with its own /tmp intact)
     // is reachable at /oldroot for bind sources, and nothing is hidden.
-    if (::chdir(kStage) != 0 || sys::pivot_root(".", "oldroot") != 0 || ::chdir("/") != 0) fail("pivot_root into the staging area");
+    if (::chdir(kStage) != 0 || sys::pivot_root(".", "oldroot") != 0 || ::chdir("/") != 0)
+      fail("pivot_root into the staging area");
     oldroot_ = UniqueFd(::open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
     newroot_ = UniqueFd(::open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
     empty_ = UniqueFd(::open("/empty", O_PATH | O_CLOEXEC));
@@ -117,11 +123,13 @@ class RootBuilder {
         return;
       }
       if (err == ENOENT) {
-        throw Error("filesystem: " + target + " does not exist, and it lies inside a folder bound from the host, "
+        throw Error("filesystem: " + target +
+                    " does not exist, and it lies inside a folder bound from the host, "
                     "where paddock creates nothing; create it first");
       }
       if (err == ELOOP || err == EXDEV) {
-        throw Error("filesystem: " + target + " is reached through a symlink inside a granted folder; "
+        throw Error("filesystem: " + target +
+                    " is reached through a symlink inside a granted folder; "
                     "paddock does not follow it (the sandbox could have placed it there)");
       }
       throw_errno("filesystem: opening mount point " + target, err);
@@ -136,14 +144,16 @@ class RootBuilder {
     }
   }
 
-  UniqueFd new_fs(const char* type, std::initializer_list<std::pair<const char*, const char*>> options,
-                  unsigned attrs, const std::string& target) {
+  UniqueFd new_fs(const char* type, std::initializer_list<std::pair<const char*, const char*>> options, unsigned attrs,
+                  const std::string& target) {
     UniqueFd fsfd(sys::fsopen(type, FSOPEN_CLOEXEC));
     if (!fsfd) fail(std::string("fsopen ") + type + " for " + target);
     for (auto [k, v] : options) {
-      if (sys::fsconfig(fsfd.get(), FSCONFIG_SET_STRING, k, v, 0) != 0) fail(std::string(type) + " option " + k + " for " + target);
+      if (sys::fsconfig(fsfd.get(), FSCONFIG_SET_STRING, k, v, 0) != 0)
+        fail(std::string(type) + " option " + k + " for " + target);
     }
-    if (sys::fsconfig(fsfd.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) fail(std::string("creating ") + type + " for " + target);
+    if (sys::fsconfig(fsfd.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+      fail(std::string("creating ") + type + " for " + target);
     UniqueFd mnt(sys::fsmount(fsfd.get(), FSMOUNT_CLOEXEC, attrs));
     if (!mnt) fail(std::string("fsmount ") + type + " for " + target);
     return mnt;
@@ -155,7 +165,8 @@ class RootBuilder {
     if (::fstat(src.get(), &st) != 0) fail("stat " + m.source);
     UniqueFd tree(sys::open_tree(src.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
     if (!tree) fail("cloning " + m.source);
-    if (sys::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, attrs) != 0) fail("setting flags on " + m.source);
+    if (sys::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, attrs) != 0)
+      fail("setting flags on " + m.source);
     attach(tree.get(), m.target, S_ISDIR(st.st_mode), false);
     if (m.kind != MountOp::Kind::BindDev) host_trees_.push_back(m.target);
   }
@@ -219,7 +230,8 @@ class RootBuilder {
         break;
       }
       case MountOp::Kind::Devpts: {
-        UniqueFd p = new_fs("devpts", {{"ptmxmode", "0666"}, {"mode", "0620"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, m.target);
+        UniqueFd p =
+            new_fs("devpts", {{"ptmxmode", "0666"}, {"mode", "0620"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, m.target);
         attach(p.get(), m.target, true, true);
         break;
       }
@@ -235,7 +247,8 @@ class RootBuilder {
         break;
       }
       case MountOp::Kind::Secrets: {
-        UniqueFd t = new_fs("tmpfs", {{"mode", "0500"}, {"size", "1m"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, m.target);
+        UniqueFd t = new_fs("tmpfs", {{"mode", "0500"}, {"size", "1m"}},
+                            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, m.target);
         for (const auto& s : secrets_) {
           if (s.expose != Secret::Expose::File) continue;
           UniqueFd f(::openat(t.get(), s.name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0400));

@@ -1,5 +1,4 @@
 #include "sandbox/plan.h"
-#include "sandbox/landlock_abi.h"
 
 #include <sched.h>
 #include <sys/resource.h>
@@ -10,6 +9,7 @@
 #include <set>
 
 #include "policy/variables.h"
+#include "sandbox/landlock_abi.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/seccomp_baseline.h"
 
@@ -30,15 +30,20 @@ std::uint64_t fs_rights_for_abi(int abi) {
 }
 
 constexpr std::uint64_t kIoctlDev = LANDLOCK_ACCESS_FS_IOCTL_DEV;
-constexpr std::uint64_t kReadDir = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_EXECUTE;
+constexpr std::uint64_t kReadDir =
+    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_EXECUTE;
 constexpr std::uint64_t kReadFile = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_EXECUTE;
 // Rights that make sense on a single file (the kernel refuses directory rights on files).
 constexpr std::uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
                                       LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | kIoctlDev;
 
-bool is_dir(const HostFacts& h, const std::string& p) { return h.info(p).type == PathInfo::Type::Dir; }
+bool is_dir(const HostFacts& h, const std::string& p) {
+  return h.info(p).type == PathInfo::Type::Dir;
+}
 
-Origin builtin(const char* what) { return Origin{std::string("built-in ") + what, 0, 0}; }
+Origin builtin(const char* what) {
+  return Origin{std::string("built-in ") + what, 0, 0};
+}
 
 struct Grant {
   enum class Kind { Ro, Rw, Tmpfs } kind;
@@ -82,8 +87,8 @@ void plan_mounts(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
           plan.warnings.push_back("grant " + path + " is a symlink inside another grant; it is not recreated");
         } else {
           // Recreated as the same symlink: what it points to is reachable only if granted too.
-          plan.mounts.push_back({MountOp::Kind::Symlink, info.symlink_target, path, gr.g.origin,
-                                 "symlink, as on the host"});
+          plan.mounts.push_back(
+              {MountOp::Kind::Symlink, info.symlink_target, path, gr.g.origin, "symlink, as on the host"});
         }
         break;
       default:
@@ -143,7 +148,9 @@ void plan_mounts(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
     PathInfo info = h.info(dn.path);
     switch (info.type) {
       case PathInfo::Type::Missing: continue;  // nothing to hide
-      case PathInfo::Type::Dir: guards.push_back({MountOp::Kind::MaskDir, "", dn.path, dn.origin, "filesystem.deny"}); break;
+      case PathInfo::Type::Dir:
+        guards.push_back({MountOp::Kind::MaskDir, "", dn.path, dn.origin, "filesystem.deny"});
+        break;
       case PathInfo::Type::Symlink:
         plan.warnings.push_back("deny " + dn.path + " (" + dn.origin.short_str() +
                                 ") is a symlink; it is not followed, deny its target instead");
@@ -165,12 +172,15 @@ void plan_mounts(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
     if (h.info(a).type != PathInfo::Type::Dir) continue;
     plan.mounts.push_back({MountOp::Kind::Pin, "", a, builtin("guard"), "holds a masked path in place"});
   }
-  std::stable_sort(guards.begin(), guards.end(), [](const MountOp& a, const MountOp& b2) { return a.target < b2.target; });
+  std::stable_sort(guards.begin(), guards.end(),
+                   [](const MountOp& a, const MountOp& b2) { return a.target < b2.target; });
   plan.mounts.insert(plan.mounts.end(), guards.begin(), guards.end());
 
-  bool file_secrets = std::any_of(p.secrets.begin(), p.secrets.end(), [](const Secret& s) { return s.expose == Secret::Expose::File; });
+  bool file_secrets =
+      std::any_of(p.secrets.begin(), p.secrets.end(), [](const Secret& s) { return s.expose == Secret::Expose::File; });
   if (file_secrets) {
-    plan.mounts.push_back({MountOp::Kind::Secrets, "", "/run/secrets", builtin("secrets"), "secrets exposed as files (0400)"});
+    plan.mounts.push_back(
+        {MountOp::Kind::Secrets, "", "/run/secrets", builtin("secrets"), "secrets exposed as files (0400)"});
   }
 }
 
@@ -207,7 +217,8 @@ void plan_landlock(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
   // Every command needs /proc and the harmless devices, with or without a private root
   // (without one, /proc is the host's: that is part of what "degraded" means).
   Origin b = builtin("/proc");
-  ll.rules.push_back({"/proc", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_WRITE_FILE, b});
+  ll.rules.push_back(
+      {"/proc", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_WRITE_FILE, b});
   Origin d = builtin("/dev");
   const std::uint64_t dev_rw = (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | kIoctlDev) & all;
   for (const char* dev : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}) {
@@ -217,8 +228,10 @@ void plan_landlock(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
     ll.rules.push_back({"/dev/pts", dev_rw | LANDLOCK_ACCESS_FS_READ_DIR, d});
     ll.rules.push_back({"/dev/shm", all, d});
     ll.rules.push_back({"/dev", LANDLOCK_ACCESS_FS_READ_DIR, d});
-    if (std::any_of(p.secrets.begin(), p.secrets.end(), [](const Secret& s) { return s.expose == Secret::Expose::File; })) {
-      ll.rules.push_back({"/run/secrets", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, builtin("secrets")});
+    if (std::any_of(p.secrets.begin(), p.secrets.end(),
+                    [](const Secret& s) { return s.expose == Secret::Expose::File; })) {
+      ll.rules.push_back(
+          {"/run/secrets", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, builtin("secrets")});
     }
   }
 }
@@ -317,7 +330,8 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
       throw Error("landlock: not available (" + h.landlock_detail +
                   "); refusing to run. A profile may set sandbox.best_effort = [\"landlock\"] to run without it");
     }
-    plan.degradations.push_back("landlock: unavailable (" + h.landlock_detail + "); file access is confined by the mount view only");
+    plan.degradations.push_back("landlock: unavailable (" + h.landlock_detail +
+                                "); file access is confined by the mount view only");
   }
   if (!plan.namespaces && h.landlock_abi <= 0) {
     throw Error("namespaces and landlock are both unavailable: nothing would confine file access; refusing to run");
@@ -329,9 +343,10 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
   } else if (p.allows_best_effort("seccomp-notify")) {
     plan.degradations.push_back("seccomp-notify: unavailable; denied system calls are refused but not recorded");
   } else {
-    throw Error("seccomp: a user-notification listener cannot be installed (an older kernel, or a seccomp filter "
-                "already in force, as inside another sandbox), so denied system calls could not be recorded; refusing "
-                "to run. A profile may set sandbox.best_effort = [\"seccomp-notify\"]");
+    throw Error(
+        "seccomp: a user-notification listener cannot be installed (an older kernel, or a seccomp filter "
+        "already in force, as inside another sandbox), so denied system calls could not be recorded; refusing "
+        "to run. A profile may set sandbox.best_effort = [\"seccomp-notify\"]");
   }
   plan_env(p, h, plan);
 
@@ -393,7 +408,9 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
   if (!plan.namespaces || visible(h.cwd)) {
     plan.cwd = h.cwd;
   } else {
-    plan.warnings.push_back("the working directory " + h.cwd + " is not visible in the sandbox (not granted, denied, or inside a fresh tmpfs); the command starts in /");
+    plan.warnings.push_back(
+        "the working directory " + h.cwd +
+        " is not visible in the sandbox (not granted, denied, or inside a fresh tmpfs); the command starts in /");
   }
   return plan;
 }
@@ -408,7 +425,7 @@ const std::vector<std::string>& fs_trace_syscalls() {
 #ifdef SYS_creat
       "creat",
 #endif
-      "execve", "execveat",
+      "execve",    "execveat",
 #ifdef SYS_mkdir
       "mkdir",
 #endif
@@ -442,9 +459,10 @@ const std::vector<std::string>& fs_trace_syscalls() {
 void plan_fs_trace(SandboxPlan& plan) {
   SeccompPlan& sc = plan.seccomp;
   if (!sc.enabled || !sc.notify) {
-    throw Error("--trace-fs: file accesses can only be traced through seccomp user notification, which is "
-                "unavailable here (an older kernel, or a seccomp filter already in force, as inside another "
-                "sandbox); run without --trace-fs");
+    throw Error(
+        "--trace-fs: file accesses can only be traced through seccomp user notification, which is "
+        "unavailable here (an older kernel, or a seccomp filter already in force, as inside another "
+        "sandbox); run without --trace-fs");
   }
   if (sc.trace_fs) return;
   sc.trace_fs = true;
@@ -460,17 +478,17 @@ void plan_fs_trace(SandboxPlan& plan) {
 
 std::string landlock_access_names(std::uint64_t a, bool net) {
   static const std::pair<std::uint64_t, const char*> fs_names[] = {
-      {LANDLOCK_ACCESS_FS_EXECUTE, "execute"},        {LANDLOCK_ACCESS_FS_WRITE_FILE, "write_file"},
-      {LANDLOCK_ACCESS_FS_READ_FILE, "read_file"},    {LANDLOCK_ACCESS_FS_READ_DIR, "read_dir"},
-      {LANDLOCK_ACCESS_FS_REMOVE_DIR, "remove_dir"},  {LANDLOCK_ACCESS_FS_REMOVE_FILE, "remove_file"},
-      {LANDLOCK_ACCESS_FS_MAKE_CHAR, "make_char"},    {LANDLOCK_ACCESS_FS_MAKE_DIR, "make_dir"},
-      {LANDLOCK_ACCESS_FS_MAKE_REG, "make_reg"},      {LANDLOCK_ACCESS_FS_MAKE_SOCK, "make_sock"},
-      {LANDLOCK_ACCESS_FS_MAKE_FIFO, "make_fifo"},    {LANDLOCK_ACCESS_FS_MAKE_BLOCK, "make_block"},
-      {LANDLOCK_ACCESS_FS_MAKE_SYM, "make_sym"},      {LANDLOCK_ACCESS_FS_REFER, "refer"},
-      {LANDLOCK_ACCESS_FS_TRUNCATE, "truncate"},      {kIoctlDev, "ioctl_dev"},
+      {LANDLOCK_ACCESS_FS_EXECUTE, "execute"},       {LANDLOCK_ACCESS_FS_WRITE_FILE, "write_file"},
+      {LANDLOCK_ACCESS_FS_READ_FILE, "read_file"},   {LANDLOCK_ACCESS_FS_READ_DIR, "read_dir"},
+      {LANDLOCK_ACCESS_FS_REMOVE_DIR, "remove_dir"}, {LANDLOCK_ACCESS_FS_REMOVE_FILE, "remove_file"},
+      {LANDLOCK_ACCESS_FS_MAKE_CHAR, "make_char"},   {LANDLOCK_ACCESS_FS_MAKE_DIR, "make_dir"},
+      {LANDLOCK_ACCESS_FS_MAKE_REG, "make_reg"},     {LANDLOCK_ACCESS_FS_MAKE_SOCK, "make_sock"},
+      {LANDLOCK_ACCESS_FS_MAKE_FIFO, "make_fifo"},   {LANDLOCK_ACCESS_FS_MAKE_BLOCK, "make_block"},
+      {LANDLOCK_ACCESS_FS_MAKE_SYM, "make_sym"},     {LANDLOCK_ACCESS_FS_REFER, "refer"},
+      {LANDLOCK_ACCESS_FS_TRUNCATE, "truncate"},     {kIoctlDev, "ioctl_dev"},
   };
-  static const std::pair<std::uint64_t, const char*> net_names[] = {
-      {LANDLOCK_ACCESS_NET_BIND_TCP, "bind_tcp"}, {LANDLOCK_ACCESS_NET_CONNECT_TCP, "connect_tcp"}};
+  static const std::pair<std::uint64_t, const char*> net_names[] = {{LANDLOCK_ACCESS_NET_BIND_TCP, "bind_tcp"},
+                                                                    {LANDLOCK_ACCESS_NET_CONNECT_TCP, "connect_tcp"}};
   std::string out;
   if (net) {
     for (auto [bit, name] : net_names) {

@@ -43,24 +43,24 @@ struct HostFacts {
 
 struct MountOp {
   enum class Kind {
-    Tmpfs,      // fresh tmpfs at target (filesystem.tmpfs, /dev, /dev/shm)
-    BindRo,     // read-only recursive bind of source at target
-    BindRw,     // read-write recursive bind
-    BindDev,    // one host device node (null, zero, ...) bound at target
-    MaskDir,    // empty read-only tmpfs over a denied folder
-    MaskFile,   // an empty read-only file over a denied file
-    Proc,       // fresh procfs for the pid namespace
-    Devpts,     // new devpts instance at /dev/pts
-    Symlink,    // symlink at target pointing to source
-    Secrets,    // tmpfs at /run/secrets holding the file-exposed secrets
-    ReadOnly,   // bind target over itself read-only (e.g. /proc/sys, paddock's own state)
-    Pin,        // bind target over itself: a mount point cannot be renamed or removed
+    Tmpfs,     // fresh tmpfs at target (filesystem.tmpfs, /dev, /dev/shm)
+    BindRo,    // read-only recursive bind of source at target
+    BindRw,    // read-write recursive bind
+    BindDev,   // one host device node (null, zero, ...) bound at target
+    MaskDir,   // empty read-only tmpfs over a denied folder
+    MaskFile,  // an empty read-only file over a denied file
+    Proc,      // fresh procfs for the pid namespace
+    Devpts,    // new devpts instance at /dev/pts
+    Symlink,   // symlink at target pointing to source
+    Secrets,   // tmpfs at /run/secrets holding the file-exposed secrets
+    ReadOnly,  // bind target over itself read-only (e.g. /proc/sys, paddock's own state)
+    Pin,       // bind target over itself: a mount point cannot be renamed or removed
   };
   Kind kind;
   std::string source;  // host path (binds), link text (Symlink)
   std::string target;  // path inside the sandbox
   Origin origin;
-  std::string note;    // why, for display
+  std::string note;  // why, for display
 };
 
 // Landlock access rights, as in <linux/landlock.h>.
@@ -73,9 +73,9 @@ struct LandlockRule {
 struct LandlockPlan {
   int abi = 0;  // 0: not applied
   std::uint64_t handled_fs = 0;
-  std::uint64_t handled_net = 0;            // ABI >= 4 when network mode is not host
+  std::uint64_t handled_net = 0;             // ABI >= 4 when network mode is not host
   std::vector<std::uint16_t> connect_ports;  // paddock's own endpoints (TCP connect allowed)
-  std::uint64_t scoped = 0;                 // ABI >= 6
+  std::uint64_t scoped = 0;                  // ABI >= 6
   std::vector<LandlockRule> rules;
 };
 
@@ -107,27 +107,27 @@ struct SeccompRule {
 struct SeccompPlan {
   bool enabled = true;
   std::vector<SeccompRule> rules;
-  bool unknown_enosys = true;         // syscall numbers libseccomp does not know -> ENOSYS
-  bool kill_foreign_arch = true;      // x32, i386 int 0x80
+  bool unknown_enosys = true;     // syscall numbers libseccomp does not know -> ENOSYS
+  bool kill_foreign_arch = true;  // x32, i386 int 0x80
   // Denials go to paddock's supervisor (seccomp user notification), which records them and
   // answers with the rule's errno; kills are recorded and the process is SIGKILLed. ENOSYS
   // answers (libc fallbacks: clone3, io_uring...) stay silent in the kernel.
   bool notify = false;
-  std::vector<SyscallRule> removed;   // syscalls.allow entries that removed baseline rules
+  std::vector<SyscallRule> removed;  // syscalls.allow entries that removed baseline rules
   // --trace-fs: `rules` holds trace rules for the file-opening system calls (plan_fs_trace).
   bool trace_fs = false;
 };
 
 struct EnvVar {
   std::string name;
-  std::string value;     // empty for secrets in displays
+  std::string value;  // empty for secrets in displays
   bool secret = false;
-  std::string from;      // "pass", "set", "secret"
+  std::string from;  // "pass", "set", "secret"
   Origin origin;
 };
 
 struct SecretFile {
-  std::string name;      // file name under /run/secrets
+  std::string name;  // file name under /run/secrets
   Origin origin;
 };
 

@@ -49,8 +49,10 @@ void print_plan(std::ostream& out, const SandboxPlan& plan) {
     for (const auto& m : plan.mounts) {
       out << "  " << mount_kind(m.kind);
       out << std::string(11 - std::min<size_t>(10, std::string(mount_kind(m.kind)).size()), ' ') << m.target;
-      if (m.kind == MountOp::Kind::Symlink) out << " -> " << m.source;
-      else if (!m.source.empty() && m.source != m.target) out << " <- " << m.source;
+      if (m.kind == MountOp::Kind::Symlink)
+        out << " -> " << m.source;
+      else if (!m.source.empty() && m.source != m.target)
+        out << " <- " << m.source;
       if (m.origin.known()) out << "   # " << m.origin.short_str();
       out << "\n";
     }
@@ -72,7 +74,11 @@ void print_plan(std::ostream& out, const SandboxPlan& plan) {
     } else {
       out << "  TCP: not restricted" << (ll.abi < 4 ? " (needs ABI 4)" : " (network mode host)") << "\n";
     }
-    out << "  scoped: " << (ll.scoped != 0 ? "abstract UNIX sockets, signals" : ll.abi < 6 ? "none (needs ABI 6)" : "none") << "\n";
+    out << "  scoped: "
+        << (ll.scoped != 0 ? "abstract UNIX sockets, signals"
+            : ll.abi < 6   ? "none (needs ABI 6)"
+                           : "none")
+        << "\n";
     for (const auto& r : ll.rules) {
       out << "  allow " << r.path << ": " << landlock_access_names(r.access);
       if (r.origin.known()) out << "   # " << r.origin.short_str();
@@ -101,11 +107,14 @@ void print_plan(std::ostream& out, const SandboxPlan& plan) {
     }
     if (rp.pids) out << "  pids.max = " << rp.pids->value << "   # " << rp.pids->origin.short_str() << "\n";
     if (rp.cpus) out << "  cpu.max = " << rp.cpus->value << " cores   # " << rp.cpus->origin.short_str() << "\n";
-    if (rp.cpu_time) out << "  session CPU time = " << format_duration(rp.cpu_time->value) << "   # " << rp.cpu_time->origin.short_str() << "\n";
+    if (rp.cpu_time)
+      out << "  session CPU time = " << format_duration(rp.cpu_time->value) << "   # "
+          << rp.cpu_time->origin.short_str() << "\n";
     for (const auto& r : rp.fallback) out << "  fallback rlimit " << r.name << " = " << r.soft << "\n";
     for (const auto& g : rp.fallback_gaps) out << "  without cgroups: " << g << "\n";
   }
-  if (plan.wall) out << "  wall clock: " << format_duration(plan.wall->value) << "   # " << plan.wall->origin.short_str() << "\n";
+  if (plan.wall)
+    out << "  wall clock: " << format_duration(plan.wall->value) << "   # " << plan.wall->origin.short_str() << "\n";
 
   out << "\n[environment] (everything else is cleared)\n";
   for (const auto& e : plan.env) {

@@ -53,7 +53,9 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-std::string value_str(std::uint64_t v) { return v < 4096 ? std::to_string(v) : hex(v); }
+std::string value_str(std::uint64_t v) {
+  return v < 4096 ? std::to_string(v) : hex(v);
+}
 
 std::string cond_str(const Cond& c) {
   std::string a = "arg" + std::to_string(c.arg);
@@ -69,7 +71,6 @@ std::string cond_str(const Cond& c) {
   }
   return a + " ?";
 }
-
 
 std::string action_str(const SeccompRule& r) {
   if (r.trace) return "NOTIFY, then continue (records paths outside the grants)";
@@ -158,7 +159,7 @@ std::vector<Alt> arg_alts(const std::vector<const Cond*>& conds, const SeccompRu
     // x & m1 == v1 && x & m2 == v2  ==  x & (m1|m2) == (v1|v2), when they agree on m1 & m2.
     std::uint64_t mask = 0, value = 0;
     for (const Cond* c : conds) {
-      if ((c->b & ~c->a) != 0) return out;                   // value outside its mask: never
+      if ((c->b & ~c->a) != 0) return out;                  // value outside its mask: never
       if (((value ^ c->b) & mask & c->a) != 0) return out;  // contradictory bits: never
       mask |= c->a;
       value |= c->b;
@@ -212,7 +213,8 @@ std::vector<std::vector<scmp_arg_cmp>> expand_conds(const SeccompRule& rule) {
   std::vector<const Cond*> by_arg[kArgs];
   for (const Cond& c : rule.conds) {
     if (c.arg >= kArgs) {
-      throw Error("seccomp: argument index " + std::to_string(c.arg) + " out of range (0-5) in rule " + rule_head(rule));
+      throw Error("seccomp: argument index " + std::to_string(c.arg) + " out of range (0-5) in rule " +
+                  rule_head(rule));
     }
     by_arg[c.arg].push_back(&c);
   }
@@ -489,7 +491,9 @@ SeccompPrograms read_seccomp(int fd) {
   return p;
 }
 
-void apply_seccomp(const SeccompPlan& plan) { load_seccomp(compile_seccomp(plan)); }
+void apply_seccomp(const SeccompPlan& plan) {
+  load_seccomp(compile_seccomp(plan));
+}
 
 std::size_t seccomp_program_size(const SeccompPlan& plan) {
   SeccompPrograms p = compile_seccomp(plan);

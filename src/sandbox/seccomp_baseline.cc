@@ -1,5 +1,6 @@
 #include "sandbox/seccomp_baseline.h"
 
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -8,7 +9,6 @@
 #include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -32,11 +32,21 @@ namespace {
 using Op = SeccompRule::Cond::Op;
 using Cond = SeccompRule::Cond;
 
-Cond eq(unsigned arg, std::uint64_t v) { return {arg, Op::Eq, v, 0}; }
-Cond ne(unsigned arg, std::uint64_t v) { return {arg, Op::Ne, v, 0}; }
-Cond gt(unsigned arg, std::uint64_t v) { return {arg, Op::Gt, v, 0}; }
-Cond lt(unsigned arg, std::uint64_t v) { return {arg, Op::Lt, v, 0}; }
-Cond masked(unsigned arg, std::uint64_t mask, std::uint64_t v) { return {arg, Op::MaskedEq, mask, v}; }
+Cond eq(unsigned arg, std::uint64_t v) {
+  return {arg, Op::Eq, v, 0};
+}
+Cond ne(unsigned arg, std::uint64_t v) {
+  return {arg, Op::Ne, v, 0};
+}
+Cond gt(unsigned arg, std::uint64_t v) {
+  return {arg, Op::Gt, v, 0};
+}
+Cond lt(unsigned arg, std::uint64_t v) {
+  return {arg, Op::Lt, v, 0};
+}
+Cond masked(unsigned arg, std::uint64_t mask, std::uint64_t v) {
+  return {arg, Op::MaskedEq, mask, v};
+}
 
 class Builder {
  public:
@@ -118,17 +128,18 @@ std::vector<SeccompRule> baseline_seccomp_rules() {
   // CLONE_NEWTIME (0x80) lies inside clone(2)'s exit-signal byte (CSIGNAL), so clone cannot
   // ask for it (only unshare and clone3 can); a clone rule on that bit would only refuse
   // invalid exit signals.
-  for (Flag f : {Flag{CLONE_NEWNS, true}, Flag{CLONE_NEWCGROUP, true}, Flag{CLONE_NEWUTS, true},
-                 Flag{CLONE_NEWIPC, true}, Flag{CLONE_NEWUSER, true}, Flag{CLONE_NEWPID, true},
-                 Flag{CLONE_NEWNET, true}, Flag{CLONE_NEWTIME, false}}) {
+  for (Flag f :
+       {Flag{CLONE_NEWNS, true}, Flag{CLONE_NEWCGROUP, true}, Flag{CLONE_NEWUTS, true}, Flag{CLONE_NEWIPC, true},
+        Flag{CLONE_NEWUSER, true}, Flag{CLONE_NEWPID, true}, Flag{CLONE_NEWNET, true}, Flag{CLONE_NEWTIME, false}}) {
     // x86_64 clone(flags, stack, ...): the flags are argument 0, as for unshare(flags).
     if (f.in_clone) b.add("clone", EPERM, {masked(0, f.bit, f.bit)}, "@namespaces");
     b.add("unshare", EPERM, {masked(0, f.bit, f.bit)}, "@namespaces");
   }
 
   // --- debugging and other processes' memory -----------------------------------------------------
-  b.deny("@debug", EPERM, {"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
-                           "perf_event_open", "lookup_dcookie"});
+  b.deny(
+      "@debug", EPERM,
+      {"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "perf_event_open", "lookup_dcookie"});
 
   // --- classic kernel exploit primitives ------------------------------------------------------
   b.deny("@privileged", EPERM, {"bpf"});
@@ -140,8 +151,9 @@ std::vector<SeccompRule> baseline_seccomp_rules() {
 
   // --- privileged operations ----------------------------------------------------------------------
   // open_by_handle_at is the "shocker" container escape; name_to_handle_at is its other half.
-  b.deny("@privileged", EPERM, {"open_by_handle_at", "name_to_handle_at", "acct", "quotactl", "quotactl_fd",
-                                "syslog", "vhangup", "sethostname", "setdomainname", "fanotify_init"});
+  b.deny("@privileged", EPERM,
+         {"open_by_handle_at", "name_to_handle_at", "acct", "quotactl", "quotactl_fd", "syslog", "vhangup",
+          "sethostname", "setdomainname", "fanotify_init"});
   b.deny("@module", EPERM, {"init_module", "finit_module", "delete_module", "create_module"});
   b.deny("@reboot", EPERM, {"reboot", "kexec_load", "kexec_file_load"});
   b.deny("@swap", EPERM, {"swapon", "swapoff"});
@@ -151,8 +163,8 @@ std::vector<SeccompRule> baseline_seccomp_rules() {
   b.deny("@obsolete", EPERM, {"nfsservctl", "uselib", "ustat", "sysfs", "_sysctl", "get_kernel_syms", "query_module"});
   // NUMA placement (Docker: CAP_SYS_NICE). get_mempolicy is refused as well, so that libnuma's
   // numa_available() reports "no NUMA" and programs take their non-NUMA path.
-  b.deny("@numa", EPERM, {"mbind", "migrate_pages", "move_pages", "set_mempolicy", "get_mempolicy",
-                          "set_mempolicy_home_node"});
+  b.deny("@numa", EPERM,
+         {"mbind", "migrate_pages", "move_pages", "set_mempolicy", "get_mempolicy", "set_mempolicy_home_node"});
 
   // --- no setuid/setgid files (systemd's RestrictSUIDSGID=) -------------------------------------
   // Root inside the sandbox still owns what it creates: a setuid-root file left in a writable
@@ -189,8 +201,8 @@ std::vector<SeccompRule> baseline_seccomp_rules() {
   // Raw and packet sockets (the type carries SOCK_NONBLOCK|SOCK_CLOEXEC above the low nibble).
   for (int family : {AF_INET, AF_INET6}) {
     for (int type : {SOCK_RAW, SOCK_PACKET}) {
-      b.add("socket", EPERM, {eq(0, static_cast<std::uint64_t>(family)), masked(1, 0xf, static_cast<std::uint64_t>(type))},
-            "@socket");
+      b.add("socket", EPERM,
+            {eq(0, static_cast<std::uint64_t>(family)), masked(1, 0xf, static_cast<std::uint64_t>(type))}, "@socket");
     }
   }
 

@@ -1,7 +1,5 @@
 #include "sandbox/systemd_scope.h"
 
-#include "sandbox/libsystemd.h"
-
 #include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +9,7 @@
 #include <cstring>
 #include <map>
 
+#include "sandbox/libsystemd.h"
 #include "util/error.h"
 
 namespace paddock {
@@ -60,7 +59,8 @@ int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error* /*error*/) {
   const char* job = nullptr;
   const char* unit = nullptr;
   const char* result = nullptr;
-  if (libsystemd().sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) >= 0 && job != nullptr && result != nullptr) {
+  if (libsystemd().sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) >= 0 && job != nullptr &&
+      result != nullptr) {
     (*results)[job] = result;
   }
   return 0;
@@ -134,7 +134,8 @@ SdBusMessagePtr build_start_transient_scope(sd_bus* bus, const TransientScope& s
   r = libsystemd().sd_bus_message_append(m.get(), "ss", scope.unit.c_str(), "fail");
   if (r >= 0) r = libsystemd().sd_bus_message_open_container(m.get(), 'a', "(sv)");
   if (r >= 0) r = libsystemd().sd_bus_message_append(m.get(), "(sv)", "Description", "s", scope.description.c_str());
-  if (r >= 0) r = libsystemd().sd_bus_message_append(m.get(), "(sv)", "PIDs", "au", 1, static_cast<std::uint32_t>(scope.pid));
+  if (r >= 0)
+    r = libsystemd().sd_bus_message_append(m.get(), "(sv)", "PIDs", "au", 1, static_cast<std::uint32_t>(scope.pid));
   if (r >= 0) r = libsystemd().sd_bus_message_append(m.get(), "(sv)", "Delegate", "b", 1);
   if (r >= 0) r = libsystemd().sd_bus_message_append(m.get(), "(sv)", "CollectMode", "s", "inactive-or-failed");
   if (r >= 0) r = libsystemd().sd_bus_message_close_container(m.get());
@@ -151,8 +152,9 @@ void start_transient_scope(sd_bus* bus, const TransientScope& scope, std::chrono
   // On a bus (dbus-daemon) match the sender; a direct connection (systemd's private socket)
   // carries no sender field, so there only the path, interface and member can be matched.
   sd_bus_slot* slot_raw = nullptr;
-  int r = libsystemd().sd_bus_match_signal(bus, &slot_raw, libsystemd().sd_bus_is_bus_client(bus) > 0 ? kDestination : nullptr, kPath, kManager,
-                              "JobRemoved", on_job_removed, &results);
+  int r = libsystemd().sd_bus_match_signal(bus, &slot_raw,
+                                           libsystemd().sd_bus_is_bus_client(bus) > 0 ? kDestination : nullptr, kPath,
+                                           kManager, "JobRemoved", on_job_removed, &results);
   if (r < 0) throw_bus("systemd: subscribing to JobRemoved for " + scope.unit, r);
   SlotPtr slot(slot_raw);
 

@@ -21,24 +21,23 @@
 #include <optional>
 #include <sstream>
 
+#include "audit/writer.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/child.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/seccomp_prebuilt.h"
-#include "audit/writer.h"
-#include "sandbox/cgroup.h"
 #include "supervisor/fs_trace.h"
 #include "supervisor/limit_watch.h"
 #include "supervisor/syscall_notify.h"
 #include "supervisor/terminal.h"
-#include "util/fd_passing.h"
 #include "util/error.h"
+#include "util/fd_passing.h"
 #include "util/unique_fd.h"
 
 namespace paddock {
 namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
 
 std::string read_to_eof(int fd) {
   std::string out;
@@ -98,7 +97,9 @@ bool is_event_fd(const SessionCgroup& cg, int fd) {
 }
 
 // Denials of every layer count toward limits.max_denials; the audit writer counts them.
-std::uint64_t denial_total(const SessionOptions& o) { return o.audit != nullptr ? o.audit->denial_count() : 0; }
+std::uint64_t denial_total(const SessionOptions& o) {
+  return o.audit != nullptr ? o.audit->denial_count() : 0;
+}
 
 void record_limit_kill(const SessionOptions& o, const std::string& limit, const std::string& reason) {
   if (o.audit == nullptr) return;
@@ -133,7 +134,8 @@ std::vector<SecretValue> read_secrets(const Policy& p, const HostFacts& h) {
       v.value = ss.str();
     }
     if (s.expose == Secret::Expose::Env && v.value.find('\0') != std::string::npos) {
-      throw Error(s.origin, "secret " + s.name + " contains a NUL byte and cannot be exposed as an environment variable");
+      throw Error(s.origin,
+                  "secret " + s.name + " contains a NUL byte and cannot be exposed as an environment variable");
     }
     out.push_back(std::move(v));
   }
@@ -206,7 +208,8 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   if (pid < 0) {
     int err = errno;
     if (plan.namespaces && (err == EPERM || err == ENOSPC || err == EUSERS || err == EINVAL)) {
-      throw NamespacesUnavailable(std::string("namespaces: cannot create the sandbox's namespaces: ") + std::strerror(err));
+      throw NamespacesUnavailable(std::string("namespaces: cannot create the sandbox's namespaces: ") +
+                                  std::strerror(err));
     }
     throw_errno("clone", err);
   }
@@ -218,7 +221,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
       cg->add(static_cast<pid_t>(pid));
     } catch (...) {
       ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0);
-      siginfo_t si {};
+      siginfo_t si{};
       ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pid_fd.get()), &si, WEXITED);
       throw;
     }
@@ -239,13 +242,14 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
       wire = serialize_seccomp(seccomp_programs_for(plan.seccomp));
     } catch (...) {
       ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0);
-      siginfo_t si {};
+      siginfo_t si{};
       ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pid_fd.get()), &si, WEXITED);
       throw;
     }
     // A few KiB: fits the pipe buffer, so this never waits for the sandbox. If the sandbox
     // already failed, EPIPE (not SIGPIPE) and its error arrives on the error pipe.
-    struct sigaction ignore {}, old {};
+    struct sigaction ignore {
+    }, old{};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ignore, &old);
     size_t off = 0;
@@ -271,8 +275,9 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   auto check_denials = [&] {
     if (opts.max_denials && denial_total(opts) >= opts.max_denials->value && !result.denials_exceeded) {
       result.denials_exceeded = true;
-      record_limit_kill(opts, "max_denials", "limits.max_denials = " + std::to_string(opts.max_denials->value) + " (" +
-                                                 opts.max_denials->origin.short_str() + ") reached");
+      record_limit_kill(opts, "max_denials",
+                        "limits.max_denials = " + std::to_string(opts.max_denials->value) + " (" +
+                            opts.max_denials->origin.short_str() + ") reached");
       kill_sandbox();
     }
   };
@@ -309,14 +314,16 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
     char tag = 0;
     UniqueFd fd = recv_fd(ctl_parent.get(), &tag);
     if (!fd) break;
-    if (tag == 'm') master = std::move(fd);
-    else if (tag == 'n') start_notifier(std::move(fd));
+    if (tag == 'm')
+      master = std::move(fd);
+    else if (tag == 'n')
+      start_notifier(std::move(fd));
   }
   ctl_parent.reset();
   // EOF without a message: the command has been exec'd.
   result.setup_error = read_to_eof(err_read.get());
   if (!result.setup_error.empty()) {
-    siginfo_t si {};
+    siginfo_t si{};
     ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pid_fd.get()), &si, WEXITED);
     result.setup_failed = true;
     result.exit_code = 125;
@@ -370,7 +377,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   }
 
   bool done = false;
-  siginfo_t status {};
+  siginfo_t status{};
   while (!done) {
     struct epoll_event events[8];
     int n = ::epoll_wait(ep.get(), events, 8, -1);
@@ -381,7 +388,8 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
       if (fd == pid_fd.get()) {
-        if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pid_fd.get()), &status, WEXITED | WNOHANG) == 0 &&
+        if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pid_fd.get()), &status, WEXITED | WNOHANG) ==
+                0 &&
             status.si_pid != 0) {
           done = true;
         }
@@ -391,8 +399,10 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
           int sig = static_cast<int>(si.ssi_signo);
           if (sig == SIGCHLD) continue;
           if (sig == SIGWINCH) {
-            if (relay) relay->copy_window_size();
-            else ::kill(static_cast<pid_t>(pid), SIGWINCH);
+            if (relay)
+              relay->copy_window_size();
+            else
+              ::kill(static_cast<pid_t>(pid), SIGWINCH);
           } else if (sig == SIGTSTP && raw) {
             // Give the terminal back, stop, and take it again when continued.
             raw->suspend();
@@ -414,8 +424,9 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
         (void)rn;
         if (!result.cpu_time_exceeded && limits->cpu_time_exceeded()) {
           result.cpu_time_exceeded = true;
-          record_limit_kill(opts, "cpu_time", "session CPU time " + format_duration(plan.resources.cpu_time->value) + " (" +
-                                                  plan.resources.cpu_time->origin.short_str() + ") used up");
+          record_limit_kill(opts, "cpu_time",
+                            "session CPU time " + format_duration(plan.resources.cpu_time->value) + " (" +
+                                plan.resources.cpu_time->origin.short_str() + ") used up");
           kill_sandbox();
         }
       } else if (limits && is_event_fd(*cg, fd)) {
@@ -426,8 +437,9 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
         (void)rn;
         ::epoll_ctl(ep.get(), EPOLL_CTL_DEL, timer.get(), nullptr);
         result.timed_out = true;
-        record_limit_kill(opts, "wall", "wall-clock limit " + format_duration(plan.wall->value) + " (" +
-                                            plan.wall->origin.short_str() + ") reached");
+        record_limit_kill(opts, "wall",
+                          "wall-clock limit " + format_duration(plan.wall->value) + " (" +
+                              plan.wall->origin.short_str() + ") reached");
         ::syscall(SYS_pidfd_send_signal, pid_fd.get(), SIGKILL, nullptr, 0);
       } else if (relay && fd == relay->in()) {
         if (!relay->on_input()) {

@@ -33,11 +33,12 @@ AuditEvent session_start_event(const Policy& p, const SandboxPlan& plan) {
   if (plan.landlock.abi > 0) layers.push_back("landlock");
   if (plan.seccomp.enabled) layers.push_back("seccomp");
   layers.push_back("capabilities");
-  nlohmann::json landlock = {{"abi", plan.landlock.abi},
-                             {"fs", landlock_access_names(plan.landlock.handled_fs)},
-                             {"net", plan.landlock.handled_net != 0 ? landlock_access_names(plan.landlock.handled_net, true) : "none"},
-                             {"scoped", plan.landlock.scoped != 0 ? "abstract-unix-socket,signal" : "none"},
-                             {"rules", plan.landlock.rules.size()}};
+  nlohmann::json landlock = {
+      {"abi", plan.landlock.abi},
+      {"fs", landlock_access_names(plan.landlock.handled_fs)},
+      {"net", plan.landlock.handled_net != 0 ? landlock_access_names(plan.landlock.handled_net, true) : "none"},
+      {"scoped", plan.landlock.scoped != 0 ? "abstract-unix-socket,signal" : "none"},
+      {"rules", plan.landlock.rules.size()}};
   e.extra = {{"profiles", profiles},
              {"policy_sha256", policy_digest(p)},
              {"layers", layers},
@@ -55,19 +56,19 @@ AuditEvent session_exit_event(const SessionResult& r, const SandboxPlan& plan, s
   e.layer = "session";
   e.action = "exit";
   e.subject = std::to_string(r.exit_code);
-  if (r.setup_failed) e.reason = "sandbox setup failed: " + r.setup_error;
-  else if (r.timed_out) e.reason = "wall-clock limit " + format_duration(plan.wall->value) + " (" + plan.wall->origin.short_str() + ")";
-  else if (r.exit_code > 128) e.reason = "command killed by signal " + std::to_string(r.exit_code - 128);
-  else e.reason = "command exited";
+  if (r.setup_failed)
+    e.reason = "sandbox setup failed: " + r.setup_error;
+  else if (r.timed_out)
+    e.reason = "wall-clock limit " + format_duration(plan.wall->value) + " (" + plan.wall->origin.short_str() + ")";
+  else if (r.exit_code > 128)
+    e.reason = "command killed by signal " + std::to_string(r.exit_code - 128);
+  else
+    e.reason = "command exited";
   auto ms = [](const struct timeval& tv) { return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0; };
-  e.extra = {{"status", r.exit_code},
-             {"wall_ms", std::chrono::duration<double, std::milli>(wall).count()},
-             {"cpu_user_ms", ms(ru.ru_utime)},
-             {"cpu_system_ms", ms(ru.ru_stime)},
-             {"peak_rss_kib", ru.ru_maxrss},
-             {"memory_peak_bytes", r.memory_peak},
-             {"denials", writer.denials()},
-             {"denial_total", writer.denial_count()}};
+  e.extra = {{"status", r.exit_code},          {"wall_ms", std::chrono::duration<double, std::milli>(wall).count()},
+             {"cpu_user_ms", ms(ru.ru_utime)}, {"cpu_system_ms", ms(ru.ru_stime)},
+             {"peak_rss_kib", ru.ru_maxrss},   {"memory_peak_bytes", r.memory_peak},
+             {"denials", writer.denials()},    {"denial_total", writer.denial_count()}};
   return e;
 }
 

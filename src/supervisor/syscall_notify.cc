@@ -131,7 +131,6 @@ bool SyscallNotifier::on_readable() {
     reason = "baseline seccomp denylist";
   }
 
-
   ++denials_;
   if (audit_ != nullptr) {
     AuditEvent e;
@@ -140,7 +139,10 @@ bool SyscallNotifier::on_readable() {
     e.subject = subject;
     e.reason = reason;
     e.pid = static_cast<int>(req->pid);
-    e.extra = {{"syscall", name}, {"nr", d.nr}, {"arch", arch_name(d.arch)}, {"args", args},
+    e.extra = {{"syscall", name},
+               {"nr", d.nr},
+               {"arch", arch_name(d.arch)},
+               {"args", args},
                {"errno", kill ? "SIGKILL" : errno_name(err)}};
     audit_->write(e);
   }

@@ -31,7 +31,9 @@ RawTerminal::RawTerminal(int fd) : fd_(fd) {
   resume();
 }
 
-RawTerminal::~RawTerminal() { suspend(); }
+RawTerminal::~RawTerminal() {
+  suspend();
+}
 
 void RawTerminal::suspend() {
   if (active_) ::tcsetattr(fd_, TCSADRAIN, &saved_);
@@ -83,7 +85,9 @@ bool PtyRelay::on_master_readable() {
   }
 }
 
-void PtyRelay::drain() { on_master_readable(); }
+void PtyRelay::drain() {
+  on_master_readable();
+}
 
 void PtyRelay::copy_window_size() {
   struct winsize ws {};

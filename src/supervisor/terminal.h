@@ -35,11 +35,11 @@ class PtyRelay {
   [[nodiscard]] int master() const { return master_.get(); }
   [[nodiscard]] int in() const { return in_; }
   // Each returns false when that direction has ended.
-  bool on_input();          // stdin readable
+  bool on_input();  // stdin readable
   bool on_master_readable();
   void on_master_writable();
   [[nodiscard]] bool wants_master_write() const { return !pending_.empty(); }
-  void drain();             // after the sandbox exits: copy what is left
+  void drain();  // after the sandbox exits: copy what is left
   void copy_window_size();
 
  private:

@@ -17,7 +17,9 @@ std::string Origin::short_str() const {
   return file + ":" + std::to_string(line);
 }
 
-void throw_errno(const std::string& what) { throw_errno(what, errno); }
+void throw_errno(const std::string& what) {
+  throw_errno(what, errno);
+}
 
 void throw_errno(const std::string& what, int err) {
   throw Error(what + ": " + std::strerror(err));

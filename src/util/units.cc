@@ -9,7 +9,9 @@
 namespace paddock {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Parses a non-negative decimal number with an optional fraction, advancing pos.
 // Returns false when there is no digit at pos.
@@ -36,7 +38,9 @@ bool take_number(std::string_view s, size_t& pos, long double& out) {
   return true;
 }
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quoted(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 }  // namespace
 
@@ -45,7 +49,8 @@ std::uint64_t parse_size(std::string_view text) {
   size_t pos = 0;
   long double v = 0;
   if (!take_number(text, pos, v)) {
-    throw ValueError("invalid size " + quoted(text) + " (expected a number with an optional unit K, M, G or T, e.g. \"512M\")");
+    throw ValueError("invalid size " + quoted(text) +
+                     " (expected a number with an optional unit K, M, G or T, e.g. \"512M\")");
   }
   std::string unit(text.substr(pos));
   long double mult = 1;
@@ -85,21 +90,31 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
   while (pos < text.size()) {
     long double v = 0;
     if (!take_number(text, pos, v)) {
-      throw ValueError("invalid duration " + quoted(text) + " (expected e.g. \"500ms\", \"30s\", \"5m\", \"2h\", \"1h30m\")");
+      throw ValueError("invalid duration " + quoted(text) +
+                       " (expected e.g. \"500ms\", \"30s\", \"5m\", \"2h\", \"1h30m\")");
     }
     size_t ustart = pos;
     while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
     std::string_view unit = text.substr(ustart, pos - ustart);
     long double mult = 0;
-    if (unit == "ms") mult = 1;
-    else if (unit == "s") mult = 1000;
-    else if (unit == "m" || unit == "min") mult = 60'000;
-    else if (unit == "h") mult = 3'600'000;
-    else if (unit == "d") mult = 86'400'000;
-    else if (unit.empty()) throw ValueError("duration " + quoted(text) + " needs a unit (ms, s, m, h or d)");
-    else throw ValueError("invalid duration unit \"" + std::string(unit) + "\" in " + quoted(text) + " (use ms, s, m, h or d)");
+    if (unit == "ms")
+      mult = 1;
+    else if (unit == "s")
+      mult = 1000;
+    else if (unit == "m" || unit == "min")
+      mult = 60'000;
+    else if (unit == "h")
+      mult = 3'600'000;
+    else if (unit == "d")
+      mult = 86'400'000;
+    else if (unit.empty())
+      throw ValueError("duration " + quoted(text) + " needs a unit (ms, s, m, h or d)");
+    else
+      throw ValueError("invalid duration unit \"" + std::string(unit) + "\" in " + quoted(text) +
+                       " (use ms, s, m, h or d)");
     if (mult >= last_mult) {
-      throw ValueError("invalid duration " + quoted(text) + " (units must go from largest to smallest, each once, as in \"1h30m\")");
+      throw ValueError("invalid duration " + quoted(text) +
+                       " (units must go from largest to smallest, each once, as in \"1h30m\")");
     }
     last_mult = mult;
     total_ms += v * mult;
@@ -120,16 +135,23 @@ Rate parse_rate(std::string_view text) {
   std::uint64_t n = 0;
   for (char c : count) {
     if (!is_digit(c)) throw ValueError("invalid rate " + quoted(text) + " (the count must be a whole number)");
-    if (n > (std::numeric_limits<std::uint64_t>::max() - 9) / 10) throw ValueError("rate " + quoted(text) + " is too large");
+    if (n > (std::numeric_limits<std::uint64_t>::max() - 9) / 10)
+      throw ValueError("rate " + quoted(text) + " is too large");
     n = n * 10 + static_cast<std::uint64_t>(c - '0');
   }
   if (n == 0) throw ValueError("rate " + quoted(text) + " allows nothing (the count must be at least 1)");
   std::chrono::seconds per{0};
-  if (period == "second" || period == "s" || period == "sec") per = std::chrono::seconds(1);
-  else if (period == "minute" || period == "min" || period == "m") per = std::chrono::seconds(60);
-  else if (period == "hour" || period == "h") per = std::chrono::seconds(3600);
-  else if (period == "day" || period == "d") per = std::chrono::seconds(86400);
-  else throw ValueError("invalid rate period \"" + std::string(period) + "\" in " + quoted(text) + " (use second, minute, hour or day)");
+  if (period == "second" || period == "s" || period == "sec")
+    per = std::chrono::seconds(1);
+  else if (period == "minute" || period == "min" || period == "m")
+    per = std::chrono::seconds(60);
+  else if (period == "hour" || period == "h")
+    per = std::chrono::seconds(3600);
+  else if (period == "day" || period == "d")
+    per = std::chrono::seconds(86400);
+  else
+    throw ValueError("invalid rate period \"" + std::string(period) + "\" in " + quoted(text) +
+                     " (use second, minute, hour or day)");
   return Rate{n, per};
 }
 
@@ -163,7 +185,10 @@ std::string format_duration(std::chrono::milliseconds d) {
 }
 
 std::string format_rate(const Rate& r) {
-  const char* p = r.per.count() == 1 ? "second" : r.per.count() == 60 ? "minute" : r.per.count() == 3600 ? "hour" : "day";
+  const char* p = r.per.count() == 1      ? "second"
+                  : r.per.count() == 60   ? "minute"
+                  : r.per.count() == 3600 ? "hour"
+                                          : "day";
   return std::to_string(r.count) + "/" + p;
 }
 

@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <linux/landlock.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -37,8 +38,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -48,10 +47,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
-#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,7 +74,7 @@ struct Config {
   std::string base;          // this process's temporary folder
   uid_t uid = 0;
   gid_t gid = 0;
-  int landlock_abi = 0;      // as the kernel reports it (capped at 6 like paddock's plan)
+  int landlock_abi = 0;  // as the kernel reports it (capped at 6 like paddock's plan)
 };
 Config g;
 
@@ -98,7 +97,9 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -226,7 +227,9 @@ bool read_until(Spawned& s, const std::string& needle, double timeout) {
   auto deadline = Clock::now() + std::chrono::duration<double>(timeout);
   while (!contains(s.out_buf, needle)) {
     if (Clock::now() > deadline || s.out < 0) return false;
-    struct pollfd p {s.out, POLLIN, 0};
+    struct pollfd p {
+      s.out, POLLIN, 0
+    };
     if (::poll(&p, 1, 50) <= 0) continue;
     char buf[4096];
     ssize_t n = ::read(s.out, buf, sizeof buf);
@@ -370,7 +373,7 @@ class Listener {
  public:
   explicit Listener(int type) {
     fd_ = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-    sockaddr_in a {};
+    sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
@@ -383,7 +386,9 @@ class Listener {
   [[nodiscard]] std::string port() const { return std::to_string(port_); }
   // UDP: the first datagram within `timeout` seconds, or "" when none came.
   std::string receive(double timeout) {
-    struct pollfd p {fd_, POLLIN, 0};
+    struct pollfd p {
+      fd_, POLLIN, 0
+    };
     if (::poll(&p, 1, static_cast<int>(timeout * 1000)) <= 0) return "";
     char buf[256];
     ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
@@ -493,12 +498,16 @@ class PtyRun {
 
  private:
   void pump(int ms) {
-    struct pollfd p {master_, POLLIN, 0};
+    struct pollfd p {
+      master_, POLLIN, 0
+    };
     if (::poll(&p, 1, ms) <= 0) return;
     char buf[4096];
     ssize_t n = ::read(master_, buf, sizeof buf);
-    if (n > 0) out_.append(buf, static_cast<size_t>(n));
-    else ::usleep(ms * 1000);
+    if (n > 0)
+      out_.append(buf, static_cast<size_t>(n));
+    else
+      ::usleep(ms * 1000);
   }
 
   pid_t pid_ = -1;
@@ -538,7 +547,9 @@ class Paddock : public ::testing::Test {
     Args e = {
         "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
         "HOME=" + home_,
-        "USER=" + std::string(user != nullptr ? user : pw != nullptr ? pw->pw_name : "paddock-it"),
+        "USER=" + std::string(user != nullptr ? user
+                              : pw != nullptr ? pw->pw_name
+                                              : "paddock-it"),
         "LANG=C.UTF-8",
         "TERM=xterm",
         "XDG_STATE_HOME=" + dir_ + "/state",
@@ -563,9 +574,9 @@ class Paddock : public ::testing::Test {
   }
 
   struct Opts {
-    Args env;              // extra variables for paddock
-    std::string cwd;       // default: work/
-    std::string input;     // stdin (a pipe when not empty; /dev/null otherwise)
+    Args env;               // extra variables for paddock
+    std::string cwd;        // default: work/
+    std::string input;      // stdin (a pipe when not empty; /dev/null otherwise)
     std::vector<int> keep;  // descriptors paddock inherits
     double timeout = 8;
   };
@@ -668,9 +679,17 @@ TEST_F(Session, TimeoutIs124AndKillsTheWholeTree) {
   EXPECT_LT(r.seconds, 4.0) << r;
   EXPECT_FALSE(r.timed_out);
   // The double-forked daemon (re-parented to the sandbox's init, in its own session) is gone.
-  EXPECT_TRUE(wait_for([&] { return host_pids_with({"hang", marker}).empty(); }, 2.0))
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return host_pids_with({"hang", marker}).empty();
+      },
+      2.0))
       << "a daemonized process survived the timeout";
-  EXPECT_TRUE(wait_for([&] { return host_pids_with({"sleep", "1000"}).empty(); }, 2.0))
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return host_pids_with({"sleep", "1000"}).empty();
+      },
+      2.0))
       << "a background `sleep 1000` survived the timeout";
 }
 
@@ -681,7 +700,11 @@ TEST_F(Session, BackgroundProcessesDieWithTheCommand) {
   Result r = run({}, {"sh", "-c", sh_probe("daemonize " + marker) + " >/dev/null; sleep 30 & exit 4"});
   EXPECT_EQ(r.code, 4) << r;
   EXPECT_LT(r.seconds, 3.0) << r;
-  EXPECT_TRUE(wait_for([&] { return host_pids_with({"hang", marker}).empty(); }, 2.0))
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return host_pids_with({"hang", marker}).empty();
+      },
+      2.0))
       << "a daemonized process outlived the command";
 }
 
@@ -695,8 +718,8 @@ TEST_F(Session, SigtermIsForwardedToTheCommand) {
 }
 
 TEST_F(Session, SigintIsForwardedToTheCommand) {
-  Spawned s = spawn(argv({}, {"sh", "-c", "trap 'exit 9' INT; echo ready; while :; do sleep 0.05; done"}), env(),
-                    work_, false);
+  Spawned s =
+      spawn(argv({}, {"sh", "-c", "trap 'exit 9' INT; echo ready; while :; do sleep 0.05; done"}), env(), work_, false);
   ASSERT_TRUE(read_until(s, "ready", 5)) << s.out_buf;
   ::kill(s.pid, SIGINT);
   Result r = finish(s, "", 5);
@@ -707,7 +730,11 @@ TEST_F(Session, SigkillOfPaddockLeavesNoSurvivors) {
   std::string daemon = unique_marker("daemon"), command = unique_marker("command");
   Spawned s = spawn(argv({}, {"sh", "-c", sh_probe("daemonize " + daemon) + "; exec " + sh_probe("hang " + command)}),
                     env(), work_, false);
-  ASSERT_TRUE(wait_for([&] { return !host_pids_with({"hang", daemon}).empty() && !host_pids_with({"hang", command}).empty(); }, 5))
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return !host_pids_with({"hang", daemon}).empty() && !host_pids_with({"hang", command}).empty();
+      },
+      5))
       << "the sandboxed processes never started";
   ::kill(s.pid, SIGKILL);
   Result r = finish(s, "", 5);
@@ -791,9 +818,9 @@ expose = "file"
   Result r = run({"-p", p, "--dry-run"}, {"true"},
                  Opts{.env = {"PADDOCK_IT_TOKEN=" + secret, "PADDOCK_IT_FILE_TOKEN=" + file_secret}});
   EXPECT_EQ(r.code, 0) << r;
-  for (const char* s : {"[mounts]", "bind-ro", "/usr", "bind-rw", work_.c_str(), "mask-file", "/etc/shadow", "proc",
-                        "[landlock]", "[seccomp]", "ptrace", "[environment]", "API_TOKEN", "VISIBLE_SETTING",
-                        "/run/secrets", "PATH"}) {
+  for (const char* s :
+       {"[mounts]", "bind-ro", "/usr", "bind-rw", work_.c_str(), "mask-file", "/etc/shadow", "proc", "[landlock]",
+        "[seccomp]", "ptrace", "[environment]", "API_TOKEN", "VISIBLE_SETTING", "/run/secrets", "PATH"}) {
     EXPECT_TRUE(contains(r.out, s)) << "dry run lacks " << s << "\n" << r.out;
   }
   EXPECT_FALSE(contains(r.out + r.err, secret)) << "a secret value is printed";
@@ -922,8 +949,9 @@ best_effort = ["namespaces", "seccomp-notify"]
   std::string inner = inner_ + " -q --audit " + work_ + "/inner.jsonl -p " + p + " -- sh -c '" +
                       sh_probe("read /tmp/outer-file") + "; " + sh_probe("create /tmp/inner-file") + "'";
   Result r = run({"--ro", g.profiles, "--env", "PADDOCK_SHIPPED_PROFILES=" + g.profiles},
-                 {"sh", "-c", "echo outer-secret > /tmp/outer-file; " + inner + "; echo inner-exit=$?; " +
-                                  sh_probe("exists /tmp/inner-file")});
+                 {"sh", "-c",
+                  "echo outer-secret > /tmp/outer-file; " + inner + "; echo inner-exit=$?; " +
+                      sh_probe("exists /tmp/inner-file")});
   auto l = lines_of(r.out);
   ASSERT_GE(l.size(), 2u) << r;
   EXPECT_EQ(l.back(), "ERR ENOENT") << "the degraded sandbox created a file in the host's /tmp\n" << r;
@@ -1021,7 +1049,8 @@ TEST_F(Fs, GrantedSymlinkIsRecreatedNotFollowed) {
   write_file(dir_ + "/target/data.txt", "target data");
   fs::create_symlink(dir_ + "/target", dir_ + "/alias");
   std::string p = write_profile("notmp", "version = 1\nextends = [\"base\"]\n[filesystem]\nwrite = [\"${CWD}\"]\n");
-  EXPECT_EQ(probe({"-p", p, "--ro", dir_ + "/alias"}, {"stat", dir_ + "/alias"}).substr(0, 23), "OK mode=0777 type=symli");
+  EXPECT_EQ(probe({"-p", p, "--ro", dir_ + "/alias"}, {"stat", dir_ + "/alias"}).substr(0, 23),
+            "OK mode=0777 type=symli");
   EXPECT_EQ(probe({"-p", p, "--ro", dir_ + "/alias"}, {"read", dir_ + "/alias/data.txt"}), "ERR ENOENT");
   EXPECT_EQ(probe({"-p", p, "--ro", dir_ + "/target"}, {"read", dir_ + "/target/data.txt"}), "OK bytes=11");
 }
@@ -1061,8 +1090,7 @@ TEST_F(Fs, FreshProcNoSys) {
 using Env = Paddock;
 
 TEST_F(Env, OnlyTheAllowlistAndWhatIsSetReachTheCommand) {
-  Result r = run({"--env", "ADDED=by-flag"}, P({"env"}),
-                 Opts{.env = {"HOST_ONLY_VARIABLE=leak", "LC_ALL=C"}});
+  Result r = run({"--env", "ADDED=by-flag"}, P({"env"}), Opts{.env = {"HOST_ONLY_VARIABLE=leak", "LC_ALL=C"}});
   ASSERT_EQ(r.code, 0) << r;
   std::set<std::string> names;
   for (const auto& l : lines_of(r.out)) names.insert(l.substr(0, l.find('=')));
@@ -1072,8 +1100,8 @@ TEST_F(Env, OnlyTheAllowlistAndWhatIsSetReachTheCommand) {
   EXPECT_FALSE(contains(r.out, "HOST_ONLY_VARIABLE")) << r.out;
   EXPECT_FALSE(contains(r.out, "XDG_STATE_HOME")) << r.out;
   EXPECT_FALSE(contains(r.out, "PADDOCK_SHIPPED_PROFILES")) << r.out;
-  const std::set<std::string> allowed = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_ALL", "TZ",
-                                         "TERM", "COLORTERM", "NO_COLOR", "COLUMNS", "LINES", "ADDED"};
+  const std::set<std::string> allowed = {"PATH", "HOME", "USER",      "LOGNAME",  "LANG",    "LANGUAGE", "LC_ALL",
+                                         "TZ",   "TERM", "COLORTERM", "NO_COLOR", "COLUMNS", "LINES",    "ADDED"};
   for (const auto& n : names) EXPECT_TRUE(allowed.count(n)) << "unexpected variable " << n;
   // --env NAME passes a host variable through.
   EXPECT_EQ(probe({"--env", "HOST_ONLY_VARIABLE"}, {"getenv", "HOST_ONLY_VARIABLE"},
@@ -1082,7 +1110,8 @@ TEST_F(Env, OnlyTheAllowlistAndWhatIsSetReachTheCommand) {
 }
 
 TEST_F(Env, ProfileEnvSet) {
-  std::string p = write_profile("envset", "version = 1\nextends = [\"default\"]\n[env]\nset = { GREETING = \"hello world\" }\n");
+  std::string p =
+      write_profile("envset", "version = 1\nextends = [\"default\"]\n[env]\nset = { GREETING = \"hello world\" }\n");
   EXPECT_EQ(probe({"-p", p}, {"getenv", "GREETING"}), "OK hello world");
 }
 
@@ -1305,8 +1334,9 @@ TEST_F(Escape, TiocstiOnTheTerminal) {
 // queue stays empty.
 TEST_F(Escape, TiocstiReachesOnlyTheSandboxTerminal) {
   std::string p = write_profile("ioctl", "version = 1\nextends = [\"default\"]\n[syscalls]\nallow = [\"ioctl\"]\n");
-  PtyRun t(argv({"-p", p}, {"sh", "-c", sh_probe("tiocsti-str injected-text") + "; read line; echo \"inner-got:$line\""}),
-           env(), work_, 24, 80);
+  PtyRun t(
+      argv({"-p", p}, {"sh", "-c", sh_probe("tiocsti-str injected-text") + "; read line; echo \"inner-got:$line\""}),
+      env(), work_, 24, 80);
   Result r = t.finish(10);
   EXPECT_EQ(r.code, 0) << r;
   EXPECT_TRUE(contains(r.out, "OK\r\n")) << r.out;
@@ -1572,20 +1602,20 @@ TEST_F(Escape, DeviceNodes) {
 }
 
 TEST_F(Escape, RawPacketAndNetlinkSockets) {
-  EXPECT_EQ(probe({"socket", "17", "3", "768"}), "ERR EAFNOSUPPORT");           // AF_PACKET, SOCK_RAW, ETH_P_ALL
-  EXPECT_EQ(probe({"socket", "17", "2", "0"}), "ERR EAFNOSUPPORT");             // AF_PACKET, SOCK_DGRAM
-  EXPECT_EQ(probe({"socket", "2", "3", "1"}), "ERR EPERM");                     // AF_INET, SOCK_RAW, ICMP
+  EXPECT_EQ(probe({"socket", "17", "3", "768"}), "ERR EAFNOSUPPORT");  // AF_PACKET, SOCK_RAW, ETH_P_ALL
+  EXPECT_EQ(probe({"socket", "17", "2", "0"}), "ERR EAFNOSUPPORT");    // AF_PACKET, SOCK_DGRAM
+  EXPECT_EQ(probe({"socket", "2", "3", "1"}), "ERR EPERM");            // AF_INET, SOCK_RAW, ICMP
   EXPECT_EQ(probe({"socket", "2", std::to_string(3 | SOCK_CLOEXEC), "255"}), "ERR EPERM");
-  EXPECT_EQ(probe({"socket", "10", "3", "58"}), "ERR EPERM");                   // AF_INET6, SOCK_RAW, ICMPv6
-  EXPECT_EQ(probe({"socket", "2", "10", "0"}), "ERR EPERM");                    // SOCK_PACKET
-  EXPECT_EQ(probe({"socket", "16", "3", "9"}), "ERR EAFNOSUPPORT");             // NETLINK_AUDIT
-  EXPECT_EQ(probe({"socket", "16", "3", "4"}), "ERR EAFNOSUPPORT");             // NETLINK_SOCK_DIAG
-  EXPECT_EQ(probe({"socket", "16", "3", "0"}), "OK");                           // NETLINK_ROUTE
-  EXPECT_EQ(probe({"socket", "2", "1", "0"}), "OK");                            // TCP
-  EXPECT_EQ(probe({"socket", "2", "2", "0"}), "OK");                            // UDP
-  EXPECT_EQ(probe({"socket", "1", "1", "0"}), "OK");                            // UNIX
-  EXPECT_EQ(probe({"socket", "38", "5", "0"}), "ERR EAFNOSUPPORT");             // AF_ALG
-  EXPECT_EQ(probe({"socket", "40", "1", "0"}), "ERR EAFNOSUPPORT");             // AF_VSOCK
+  EXPECT_EQ(probe({"socket", "10", "3", "58"}), "ERR EPERM");        // AF_INET6, SOCK_RAW, ICMPv6
+  EXPECT_EQ(probe({"socket", "2", "10", "0"}), "ERR EPERM");         // SOCK_PACKET
+  EXPECT_EQ(probe({"socket", "16", "3", "9"}), "ERR EAFNOSUPPORT");  // NETLINK_AUDIT
+  EXPECT_EQ(probe({"socket", "16", "3", "4"}), "ERR EAFNOSUPPORT");  // NETLINK_SOCK_DIAG
+  EXPECT_EQ(probe({"socket", "16", "3", "0"}), "OK");                // NETLINK_ROUTE
+  EXPECT_EQ(probe({"socket", "2", "1", "0"}), "OK");                 // TCP
+  EXPECT_EQ(probe({"socket", "2", "2", "0"}), "OK");                 // UDP
+  EXPECT_EQ(probe({"socket", "1", "1", "0"}), "OK");                 // UNIX
+  EXPECT_EQ(probe({"socket", "38", "5", "0"}), "ERR EAFNOSUPPORT");  // AF_ALG
+  EXPECT_EQ(probe({"socket", "40", "1", "0"}), "ERR EAFNOSUPPORT");  // AF_VSOCK
 }
 
 // Host credential folders in a granted home are masked.
@@ -1663,7 +1693,7 @@ TEST_F(Escape, ProcSysAndSysfs) {
 TEST_F(Escape, HostAbstractUnixSocket) {
   std::string name = unique_marker("abstract");
   int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un a {};
+  sockaddr_un a{};
   a.sun_family = AF_UNIX;
   std::memcpy(a.sun_path + 1, name.data(), name.size());
   socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
@@ -1686,25 +1716,45 @@ TEST_F(Escape, SignalsToPaddocksInit) {
 TEST_F(Escape, PrivilegedSyscalls) {
 #if defined(__x86_64__)
   const std::pair<const char*, long> calls[] = {
-      {"reboot", SYS_reboot},           {"kexec_load", SYS_kexec_load},     {"init_module", SYS_init_module},
-      {"finit_module", SYS_finit_module}, {"delete_module", SYS_delete_module}, {"iopl", SYS_iopl},
-      {"ioperm", SYS_ioperm},           {"swapon", SYS_swapon},             {"swapoff", SYS_swapoff},
-      {"acct", SYS_acct},               {"syslog", SYS_syslog},             {"settimeofday", SYS_settimeofday},
-      {"clock_settime", SYS_clock_settime}, {"adjtimex", SYS_adjtimex},     {"sethostname", SYS_sethostname},
-      {"setdomainname", SYS_setdomainname}, {"modify_ldt", SYS_modify_ldt}, {"quotactl", SYS_quotactl},
-      {"vhangup", SYS_vhangup},         {"fanotify_init", SYS_fanotify_init}, {"kcmp", SYS_kcmp},
-      {"pidfd_getfd", SYS_pidfd_getfd}, {"process_vm_writev", SYS_process_vm_writev},
-      {"lookup_dcookie", SYS_lookup_dcookie}, {"request_key", SYS_request_key},
-      {"io_uring_enter", SYS_io_uring_enter}, {"move_mount", SYS_move_mount}, {"fsmount", SYS_fsmount},
+      {"reboot", SYS_reboot},
+      {"kexec_load", SYS_kexec_load},
+      {"init_module", SYS_init_module},
+      {"finit_module", SYS_finit_module},
+      {"delete_module", SYS_delete_module},
+      {"iopl", SYS_iopl},
+      {"ioperm", SYS_ioperm},
+      {"swapon", SYS_swapon},
+      {"swapoff", SYS_swapoff},
+      {"acct", SYS_acct},
+      {"syslog", SYS_syslog},
+      {"settimeofday", SYS_settimeofday},
+      {"clock_settime", SYS_clock_settime},
+      {"adjtimex", SYS_adjtimex},
+      {"sethostname", SYS_sethostname},
+      {"setdomainname", SYS_setdomainname},
+      {"modify_ldt", SYS_modify_ldt},
+      {"quotactl", SYS_quotactl},
+      {"vhangup", SYS_vhangup},
+      {"fanotify_init", SYS_fanotify_init},
+      {"kcmp", SYS_kcmp},
+      {"pidfd_getfd", SYS_pidfd_getfd},
+      {"process_vm_writev", SYS_process_vm_writev},
+      {"lookup_dcookie", SYS_lookup_dcookie},
+      {"request_key", SYS_request_key},
+      {"io_uring_enter", SYS_io_uring_enter},
+      {"move_mount", SYS_move_mount},
+      {"fsmount", SYS_fsmount},
   };
   std::string script;
-  for (const auto& [name, nr] : calls) script += "echo " + std::string(name) + ": $(" + sh_probe("syscall " + std::to_string(nr)) + "); ";
+  for (const auto& [name, nr] : calls)
+    script += "echo " + std::string(name) + ": $(" + sh_probe("syscall " + std::to_string(nr)) + "); ";
   Result r = run({}, {"sh", "-c", script});
   EXPECT_EQ(r.code, 0) << r;
   for (const auto& [name, nr] : calls) {
     std::string n = name;
     std::string expected = n == "io_uring_enter" || n == "move_mount" || n == "fsmount" ? "ERR ENOSYS" : "ERR EPERM";
-    EXPECT_TRUE(contains(r.out, n + ": " + expected + "\n")) << n << " (" << nr << ") expected " << expected << "\n" << r.out;
+    EXPECT_TRUE(contains(r.out, n + ": " + expected + "\n")) << n << " (" << nr << ") expected " << expected << "\n"
+                                                             << r.out;
   }
   // A number no kernel knows: ENOSYS from the filter, not a kill.
   EXPECT_EQ(probe({"syscall", "1000"}), "ERR ENOSYS");
@@ -1713,7 +1763,9 @@ TEST_F(Escape, PrivilegedSyscalls) {
 #endif
 }
 
-TEST_F(Escape, SeccompListenerOfItsOwn) { EXPECT_EQ(probe({"seccomp-listener"}), "ERR EPERM"); }
+TEST_F(Escape, SeccompListenerOfItsOwn) {
+  EXPECT_EQ(probe({"seccomp-listener"}), "ERR EPERM");
+}
 
 // paddock run as root: root inside (capabilities dropped) still owns what it creates, and the
 // owner may set the setuid bit. A setuid-root executable left in a writable grant is a root
@@ -1768,8 +1820,8 @@ TEST_F(Escape, ProjectProfilePlantedForTheNextSession) {
 TEST_F(Escape, UserProfilePlantedForTheNextSession) {
   fs::create_directories(dir_ + "/outside");
   write_file(dir_ + "/outside/secret", "outside-secret");
-  std::string planted = "version = 1\nextends = [\"base\"]\n[filesystem]\nread = [\"" + dir_ +
-                        "/outside\"]\nwrite = [\"${CWD}\"]\n";
+  std::string planted =
+      "version = 1\nextends = [\"base\"]\n[filesystem]\nread = [\"" + dir_ + "/outside\"]\nwrite = [\"${CWD}\"]\n";
   // The agent works in its home folder; XDG_CONFIG_HOME is ~/.config.
   Opts o{.env = {"HOME=" + work_, "XDG_CONFIG_HOME=" + work_ + "/.config"}};
   o.input = planted;
@@ -1787,11 +1839,14 @@ TEST_F(Escape, AuditLogOutOfReach) {
   ASSERT_EQ(run({}, {"true"}, o).code, 0);  // an earlier session
   std::map<std::string, std::string> before;
   for (const auto& e : fs::directory_iterator(state + "/paddock/sessions")) before[e.path()] = read_file(e.path());
-  Result r = run({}, {"sh", "-c", "for f in .local/state/paddock/sessions/*.jsonl; do " + sh_probe("write \"$f\"") +
-                                      "; " + sh_probe("unlink \"$f\"") + "; done"},
+  Result r = run({},
+                 {"sh", "-c",
+                  "for f in .local/state/paddock/sessions/*.jsonl; do " + sh_probe("write \"$f\"") + "; " +
+                      sh_probe("unlink \"$f\"") + "; done"},
                  o);
   EXPECT_EQ(r.code, 0) << r;
-  for (const auto& l : lines_of(r.out)) EXPECT_TRUE(l.rfind("ERR ", 0) == 0) << "the sandbox changed an audit log: " << r;
+  for (const auto& l : lines_of(r.out))
+    EXPECT_TRUE(l.rfind("ERR ", 0) == 0) << "the sandbox changed an audit log: " << r;
   size_t logs = 0;
   for (const auto& e : fs::directory_iterator(state + "/paddock/sessions")) {
     ++logs;
@@ -1967,13 +2022,13 @@ TEST_F(Bounds, MemoryBombIsContainedInside) {
     // probe inside the sandbox; paddock exits 137 and names the limit, its value and origin.
     EXPECT_EQ(r.code, 137) << r;
     EXPECT_EQ(r.out, "") << r;
-    EXPECT_TRUE(contains(r.err, "paddock: killed: memory limit 32M (" + p +
-                                    ":4) reached: the kernel's OOM killer ended the command\n"))
+    EXPECT_TRUE(contains(
+        r.err, "paddock: killed: memory limit 32M (" + p + ":4) reached: the kernel's OOM killer ended the command\n"))
         << r;
     auto kill = events(log, "limit", "kill", "memory");
     ASSERT_EQ(kill.size(), 1u) << log.text();
-    EXPECT_TRUE(contains(log.lines[kill[0]], "\"reason\":\"memory limit 32M (" + p +
-                                                 ":4) reached: the OOM killer ended 1 process(es)\""))
+    EXPECT_TRUE(contains(log.lines[kill[0]],
+                         "\"reason\":\"memory limit 32M (" + p + ":4) reached: the OOM killer ended 1 process(es)\""))
         << log.lines[kill[0]];
     EXPECT_TRUE(contains(log.lines.back(), "\"action\":\"exit\"")) << log.text();
     EXPECT_TRUE(contains(log.lines.back(), "\"status\":137")) << log.lines.back();
@@ -2008,7 +2063,8 @@ TEST_F(Bounds, InfiniteLoopEndsAtTheWallLimit) {
   EXPECT_FALSE(r.timed_out) << r;
   EXPECT_GE(r.seconds, 0.9) << r;
   EXPECT_LT(r.seconds, 3.0) << r;
-  EXPECT_TRUE(contains(r.err, "paddock: timeout: wall-clock limit 1s (command line --timeout) reached; the sandbox was killed\n"))
+  EXPECT_TRUE(contains(
+      r.err, "paddock: timeout: wall-clock limit 1s (command line --timeout) reached; the sandbox was killed\n"))
       << r;
   SessionLog log = the_log();
   auto kill = events(log, "limit", "kill", "wall");
@@ -2017,7 +2073,11 @@ TEST_F(Bounds, InfiniteLoopEndsAtTheWallLimit) {
                        "\"reason\":\"wall-clock limit 1s (command line --timeout) reached; the session was ended\""))
       << log.lines[kill[0]];
   EXPECT_TRUE(contains(log.lines.back(), "\"status\":124")) << log.text();
-  EXPECT_TRUE(wait_for([&] { return host_pids_with({"spin", "600", marker}).empty(); }, 2.0))
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return host_pids_with({"spin", "600", marker}).empty();
+      },
+      2.0))
       << "the spinning process survived the timeout";
 
   // The same limit set in a profile is named by its file:line.
@@ -2026,10 +2086,15 @@ TEST_F(Bounds, InfiniteLoopEndsAtTheWallLimit) {
   std::string marker2 = unique_marker("spin");
   r = run({"-p", p}, P({"spin", "600", marker2}), Opts{.timeout = 8});
   EXPECT_EQ(r.code, 124) << r;
-  EXPECT_TRUE(contains(r.err, "paddock: timeout: wall-clock limit 1s (" + p + ":4) reached; the sandbox was killed\n")) << r;
+  EXPECT_TRUE(contains(r.err, "paddock: timeout: wall-clock limit 1s (" + p + ":4) reached; the sandbox was killed\n"))
+      << r;
   log = the_log();
   EXPECT_EQ(events(log, "limit", "kill", "wall").size(), 1u) << log.text();
-  EXPECT_TRUE(wait_for([&] { return host_pids_with({"spin", "600", marker2}).empty(); }, 2.0))
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return host_pids_with({"spin", "600", marker2}).empty();
+      },
+      2.0))
       << "the spinning process survived the timeout";
 }
 
@@ -2049,8 +2114,8 @@ TEST_F(Bounds, CpuTimeKillSwitch) {
     SessionLog log = the_log();
     auto kill = events(log, "limit", "kill", "cpu_time");
     ASSERT_EQ(kill.size(), 1u) << log.text();
-    EXPECT_TRUE(contains(log.lines[kill[0]],
-                         "\"reason\":\"session CPU time 1s (" + p + ":4) used up; the session was ended\""))
+    EXPECT_TRUE(
+        contains(log.lines[kill[0]], "\"reason\":\"session CPU time 1s (" + p + ":4) used up; the session was ended\""))
         << log.lines[kill[0]];
     EXPECT_TRUE(contains(log.lines.back(), "\"status\":137")) << log.text();
     return;
@@ -2060,20 +2125,23 @@ TEST_F(Bounds, CpuTimeKillSwitch) {
   EXPECT_EQ(r.code, 125) << r;
   EXPECT_EQ(r.out, "") << r;
   EXPECT_TRUE(contains(r.err, "resources: no usable cgroup (")) << r;
-  EXPECT_TRUE(contains(r.err, "limits.cpu_time (" + p + ":4) applies per process, not to the whole session; refusing to run"))
+  EXPECT_TRUE(
+      contains(r.err, "limits.cpu_time (" + p + ":4) applies per process, not to the whole session; refusing to run"))
       << r;
   EXPECT_TRUE(contains(r.err, "sandbox.best_effort = [\"cgroup\"]")) << r;
   // With best_effort = ["cgroup"] it runs degraded: RLIMIT_CPU's soft limit (1 s) sends
   // SIGXCPU, whose default action ends the probe: 128 + SIGXCPU (the hard limit's SIGKILL, 1 s
   // later, is never needed).
-  std::string pb = write_profile("cpu-best-effort", "version = 1\nextends = [\"default\"]\n[limits]\ncpu_time = \"1s\"\n"
-                                                    "[sandbox]\nbest_effort = [\"cgroup\"]\n");
+  std::string pb = write_profile("cpu-best-effort",
+                                 "version = 1\nextends = [\"default\"]\n[limits]\ncpu_time = \"1s\"\n"
+                                 "[sandbox]\nbest_effort = [\"cgroup\"]\n");
   r = run({"-p", pb}, P({"spin", "10"}), Opts{.timeout = 10});
   EXPECT_EQ(r.code, 128 + SIGXCPU) << r;
   EXPECT_EQ(r.out, "") << r;
   EXPECT_LT(r.seconds, 3.0) << r;
   EXPECT_TRUE(contains(r.err, "paddock: DEGRADED: resources: no usable cgroup (")) << r;
-  EXPECT_TRUE(contains(r.err, "enforced with rlimits instead: cpu=1; limits.cpu_time (" + pb + ":4) applies per process"))
+  EXPECT_TRUE(
+      contains(r.err, "enforced with rlimits instead: cpu=1; limits.cpu_time (" + pb + ":4) applies per process"))
       << r;
 }
 
@@ -2085,22 +2153,30 @@ TEST_F(Bounds, CpuTimeKillSwitch) {
 TEST_F(Bounds, NoSurvivorsAndNoCgroupsLeftWithLimits) {
   const Args limits = {"--pids", "64", "--memory", "256M"};
   std::string daemon = unique_marker("daemon");
-  Spawned s = spawn(argv(limits, {"sh", "-c", sh_probe("daemonize " + daemon) + " >/dev/null; exit 3"}), env(), work_,
-                    false);
+  Spawned s =
+      spawn(argv(limits, {"sh", "-c", sh_probe("daemonize " + daemon) + " >/dev/null; exit 3"}), env(), work_, false);
   const pid_t first = s.pid;
   Result r = finish(s, "", 8);
   EXPECT_EQ(r.code, 3) << r;
-  EXPECT_TRUE(wait_for([&] { return host_pids_with({"hang", daemon}).empty(); }, 2.0))
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return host_pids_with({"hang", daemon}).empty();
+      },
+      2.0))
       << "a daemonized process outlived the command";
   if (root()) {
     EXPECT_EQ(joined(session_cgroups_of(first)), "") << "left behind after a normal exit";
   }
 
   std::string daemon2 = unique_marker("daemon"), command = unique_marker("command");
-  s = spawn(argv(limits, {"sh", "-c", sh_probe("daemonize " + daemon2) + "; exec " + sh_probe("hang " + command)}), env(),
-            work_, false);
+  s = spawn(argv(limits, {"sh", "-c", sh_probe("daemonize " + daemon2) + "; exec " + sh_probe("hang " + command)}),
+            env(), work_, false);
   const pid_t killed = s.pid;
-  ASSERT_TRUE(wait_for([&] { return !host_pids_with({"hang", daemon2}).empty() && !host_pids_with({"hang", command}).empty(); }, 5))
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return !host_pids_with({"hang", daemon2}).empty() && !host_pids_with({"hang", command}).empty();
+      },
+      5))
       << "the sandboxed processes never started";
   if (root()) {
     // Otherwise this test would prove nothing about cgroups.
@@ -2189,7 +2265,8 @@ TEST_F(Denials, SyscallDenialIsLoggedWithItsName) {
   EXPECT_TRUE(contains(e, "\"errno\":\"EPERM\"")) << e;
   EXPECT_TRUE(contains(e, "\"reason\":\"baseline seccomp denylist")) << e;
   EXPECT_TRUE(contains(e, "\"pid\":")) << e;
-  EXPECT_TRUE(contains(r.err, "paddock: denials: 1 (syscall 1); see: paddock log --denials " + log.session + "\n")) << r;
+  EXPECT_TRUE(contains(r.err, "paddock: denials: 1 (syscall 1); see: paddock log --denials " + log.session + "\n"))
+      << r;
   EXPECT_FALSE(contains(r.err, "paddock: denied ")) << "printed live without -v: " << r;
 
   Result shown = paddock_cmd({"log", "--denials", log.session});
@@ -2209,8 +2286,9 @@ TEST_F(Denials, SyscallDenialIsLoggedWithItsName) {
 // `paddock log --verify`: 0 for an untouched log, 1 when a line was edited (one byte), removed
 // or reordered, 2 when it was cut off (no exit event).
 TEST_F(Denials, LogVerifyDetectsEditsDropsAndTruncation) {
-  Result r = run({}, {"sh", "-c", sh_probe("ptrace-traceme") + "; " + sh_probe("ptrace-traceme") + "; " +
-                                      sh_probe("ptrace-traceme")});
+  Result r = run(
+      {},
+      {"sh", "-c", sh_probe("ptrace-traceme") + "; " + sh_probe("ptrace-traceme") + "; " + sh_probe("ptrace-traceme")});
   ASSERT_EQ(r.code, 0) << r;
   SessionLog log = the_log();
   ASSERT_EQ(log.lines.size(), 5u) << "start, 3 denials, exit:\n" << log.text();
@@ -2255,7 +2333,8 @@ TEST_F(Denials, LogVerifyDetectsEditsDropsAndTruncation) {
   truncated.pop_back();
   v = verify(variant("truncated", truncated));
   EXPECT_EQ(v.code, 2) << v;
-  EXPECT_EQ(v.out, "ok: 4 events, hash chain intact\nsession still running or truncated (no session exit event yet)\n") << v;
+  EXPECT_EQ(v.out, "ok: 4 events, hash chain intact\nsession still running or truncated (no session exit event yet)\n")
+      << v;
 }
 
 // ==========================================================================================
@@ -2422,8 +2501,9 @@ TEST_F(TraceFs, RelativePathsAndSymlinksResolve) {
   fs::create_directories(work_ + "/a/b");
   fs::create_directory_symlink(home_, work_ + "/to-home");
   // work/a/b -> ../../../home/notes.txt
-  Result r = run(flags(), {"sh", "-c", "cd a/b && " + sh_probe("read ../../../home/notes.txt") + " && cd " +
-                                                  work_ + " && " + sh_probe("read to-home/notes.txt")});
+  Result r = run(flags(), {"sh", "-c",
+                           "cd a/b && " + sh_probe("read ../../../home/notes.txt") + " && cd " + work_ + " && " +
+                               sh_probe("read to-home/notes.txt")});
   EXPECT_EQ(r.code, 0) << r;
   EXPECT_EQ(r.out, "ERR ENOENT\nERR ENOENT\n") << r;
   auto events = fs_events();
@@ -2468,7 +2548,8 @@ TEST_F(TraceFs, LogDenialsShowsTheHint) {
   std::string ro = dir_ + "/ro";
   fs::create_directories(ro);
   write_file(ro + "/data.txt", "data\n", 0666);
-  Result r = run(flags({"--ro", ro}), {"sh", "-c", sh_probe("read " + secret) + "; " + sh_probe("write " + ro + "/data.txt")});
+  Result r =
+      run(flags({"--ro", ro}), {"sh", "-c", sh_probe("read " + secret) + "; " + sh_probe("write " + ro + "/data.txt")});
   EXPECT_EQ(r.code, 0) << r;
   std::string id = session_id();
   EXPECT_TRUE(contains(r.err, "paddock: denials: 2 (fs 2); see: paddock log --denials " + id)) << r;
@@ -2508,8 +2589,9 @@ TEST_F(TraceFs, HostFilesHiddenByATmpfsAreRecorded) {
   // Creating a file there is what the tmpfs is for; a missing file the host lacks too is not
   // worth a record.
   clear_logs();
-  Result r = run({"--trace-fs"}, {"sh", "-c", sh_probe("create /tmp/fresh") + "; " + sh_probe("read /tmp/fresh") + "; " +
-                                                  sh_probe("read /tmp/paddock-it-no-such-file")});
+  Result r = run({"--trace-fs"}, {"sh", "-c",
+                                  sh_probe("create /tmp/fresh") + "; " + sh_probe("read /tmp/fresh") + "; " +
+                                      sh_probe("read /tmp/paddock-it-no-such-file")});
   EXPECT_EQ(r.out, "OK\nOK bytes=14\nERR ENOENT\n") << r;
   EXPECT_TRUE(fs_events().empty()) << all(fs_events());
 }
@@ -2521,7 +2603,8 @@ TEST_F(TraceFs, RefusedWithoutSeccompNotification) {
   std::string inner = work_ + "/.bin/paddock";
   if (::link(g.paddock_copy.c_str(), inner.c_str()) != 0) copy_exe(g.paddock_copy, work_ + "/.bin", "paddock");
   std::string p = write_profile(
-      "nested", "version = 1\nextends = [\"default\"]\n[sandbox]\nbest_effort = [\"namespaces\", \"seccomp-notify\"]\n");
+      "nested",
+      "version = 1\nextends = [\"default\"]\n[sandbox]\nbest_effort = [\"namespaces\", \"seccomp-notify\"]\n");
   Result r = run({"--ro", g.profiles, "--env", "PADDOCK_SHIPPED_PROFILES=" + g.profiles},
                  {inner, "-q", "--audit", work_ + "/inner.jsonl", "-p", p, "--trace-fs", "--", "true"});
   EXPECT_EQ(r.code, 125) << r;

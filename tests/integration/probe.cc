@@ -5,16 +5,17 @@
 // subcommands (caps, env, ls, fds, cat) print data instead.
 //
 // Raw system calls are used wherever libc could hide, emulate or retry what happens.
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <linux/keyctl.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <linux/types.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -25,12 +26,11 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,22 +57,30 @@ namespace {
 #endif
 
 int ok(const std::string& detail = "") {
-  if (detail.empty()) std::printf("OK\n");
-  else std::printf("OK %s\n", detail.c_str());
+  if (detail.empty())
+    std::printf("OK\n");
+  else
+    std::printf("OK %s\n", detail.c_str());
   return 0;
 }
 
 int err(int e) {
   const char* n = strerrorname_np(e);
-  if (n != nullptr) std::printf("ERR %s\n", n);
-  else std::printf("ERR %d\n", e);
+  if (n != nullptr)
+    std::printf("ERR %s\n", n);
+  else
+    std::printf("ERR %d\n", e);
   return 0;
 }
 
 // A raw syscall result: OK when >= 0, ERR errno otherwise.
-int report(long rc) { return rc >= 0 ? ok() : err(errno); }
+int report(long rc) {
+  return rc >= 0 ? ok() : err(errno);
+}
 
-long num(const char* s) { return std::strtol(s, nullptr, 0); }
+long num(const char* s) {
+  return std::strtol(s, nullptr, 0);
+}
 
 int usage() {
   std::fprintf(stderr, "paddock-probe: bad arguments\n");
@@ -154,8 +162,11 @@ int cmd_stat(const char* path) {
   if (::lstat(path, &st) != 0) return err(errno);
   char buf[128];
   std::snprintf(buf, sizeof buf, "mode=%04o type=%s size=%lld", static_cast<unsigned>(st.st_mode & 07777),
-                S_ISDIR(st.st_mode) ? "dir" : S_ISREG(st.st_mode) ? "file" : S_ISLNK(st.st_mode) ? "symlink" :
-                S_ISCHR(st.st_mode) ? "chr" : "other",
+                S_ISDIR(st.st_mode)   ? "dir"
+                : S_ISREG(st.st_mode) ? "file"
+                : S_ISLNK(st.st_mode) ? "symlink"
+                : S_ISCHR(st.st_mode) ? "chr"
+                                      : "other",
                 static_cast<long long>(st.st_size));
   return ok(buf);
 }
@@ -184,8 +195,8 @@ int cmd_caps() {
   if (f == nullptr) return err(errno);
   char line[512];
   while (std::fgets(line, sizeof line, f) != nullptr) {
-    for (const char* k : {"Uid:", "Gid:", "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:",
-                          "Seccomp:"}) {
+    for (const char* k :
+         {"Uid:", "Gid:", "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:"}) {
       if (std::strncmp(line, k, std::strlen(k)) == 0) std::fputs(line, stdout);
     }
   }
@@ -279,7 +290,9 @@ int cmd_connect(const char* host, const char* port) {
   if (!make_addr(host, port, &a)) return usage();
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return err(errno);
-  struct timeval tv {2, 0};
+  struct timeval tv {
+    2, 0
+  };
   ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int rc = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
   int e = errno;
@@ -312,7 +325,7 @@ int cmd_udp_send(const char* host, const char* port, const char* payload) {
 int cmd_unix_connect(const char* name, bool abstract) {
   int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return err(errno);
-  sockaddr_un a {};
+  sockaddr_un a{};
   a.sun_family = AF_UNIX;
   size_t len = std::strlen(name);
   if (len + 2 > sizeof a.sun_path) return usage();
@@ -521,8 +534,10 @@ int cmd_forkbomb(double seconds, long maxfail) {
       } else if (k < 0) {
         int e = errno;
         sh->failed.fetch_add(1);
-        if (e < 64) sh->errnos.fetch_or(1ULL << e);
-        else sh->other.store(e);
+        if (e < 64)
+          sh->errnos.fetch_or(1ULL << e);
+        else
+          sh->other.store(e);
       }
       // k == 0: the child joins the bomb.
     }
@@ -636,8 +651,12 @@ int main(int argc, char** argv) {
   if (c == "ptrace-traceme") return report(::syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0));
   if (c == "process-vm-read" && need(1)) {
     char buf[16];
-    struct iovec local {buf, sizeof buf};
-    struct iovec remote {reinterpret_cast<void*>(0x400000), sizeof buf};
+    struct iovec local {
+      buf, sizeof buf
+    };
+    struct iovec remote {
+      reinterpret_cast<void*>(0x400000), sizeof buf
+    };
     return report(::syscall(SYS_process_vm_readv, num(argv[2]), &local, 1, &remote, 1, 0));
   }
   if (c == "read-proc-environ" && need(1)) return cmd_read(("/proc/" + std::string(argv[2]) + "/environ").c_str());
@@ -651,7 +670,8 @@ int main(int argc, char** argv) {
   if (c == "mount") return report(::syscall(SYS_mount, "none", need(1) ? argv[2] : "/tmp", "tmpfs", 0, nullptr));
   if (c == "bind-mount" && need(2)) return report(::syscall(SYS_mount, argv[2], argv[3], nullptr, MS_BIND, nullptr));
   if (c == "umount" && need(1)) return report(::syscall(SYS_umount2, argv[2], MNT_DETACH));
-  if (c == "pivot-root") return report(::syscall(SYS_pivot_root, need(1) ? argv[2] : "/tmp", need(2) ? argv[3] : "/tmp"));
+  if (c == "pivot-root")
+    return report(::syscall(SYS_pivot_root, need(1) ? argv[2] : "/tmp", need(2) ? argv[3] : "/tmp"));
   if (c == "chroot") return report(::syscall(SYS_chroot, need(1) ? argv[2] : "/tmp"));
   if (c == "open-tree") return report(::syscall(SYS_open_tree, AT_FDCWD, "/", OPEN_TREE_CLONE));
   if (c == "fsopen") return report(::syscall(SYS_fsopen, "tmpfs", 0));
@@ -805,7 +825,8 @@ int main(int argc, char** argv) {
     return ok("allocated=" + std::to_string(mb) + "M");
   }
   if (c == "spin" && need(1)) {  // spin SECONDS: burn CPU time
-    struct timespec start {}, now {};
+    struct timespec start {
+    }, now{};
     ::clock_gettime(CLOCK_MONOTONIC, &start);
     volatile unsigned long x = 0;
     do {

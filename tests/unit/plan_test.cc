@@ -51,9 +51,15 @@ Policy policy(const std::string& text) {
   return p;
 }
 
-void dir(HostFacts& h, const std::string& p) { h.paths[p] = PathInfo{T::Dir, ""}; }
-void file(HostFacts& h, const std::string& p) { h.paths[p] = PathInfo{T::File, ""}; }
-void symlink(HostFacts& h, const std::string& p, const std::string& to) { h.paths[p] = PathInfo{T::Symlink, to}; }
+void dir(HostFacts& h, const std::string& p) {
+  h.paths[p] = PathInfo{T::Dir, ""};
+}
+void file(HostFacts& h, const std::string& p) {
+  h.paths[p] = PathInfo{T::File, ""};
+}
+void symlink(HostFacts& h, const std::string& p, const std::string& to) {
+  h.paths[p] = PathInfo{T::Symlink, to};
+}
 
 // A host with everything available: user namespaces, Landlock ABI 6; the working directory
 // is test_vars().cwd (/work/project) and a few usual folders exist.
@@ -67,8 +73,8 @@ HostFacts host() {
   h.userns = true;
   h.userns_detail = "user.max_user_namespaces is 0";
   h.landlock_detail = "landlock is not in the lsm= list";
-  for (const char* d : {"/", "/usr", "/etc", "/work", "/work/project", "/work/project/src", "/home", "/home/tester",
-                        "/tmp"}) {
+  for (const char* d :
+       {"/", "/usr", "/etc", "/work", "/work/project", "/work/project/src", "/home", "/home/tester", "/tmp"}) {
     dir(h, d);
   }
   file(h, "/etc/hosts");
@@ -126,7 +132,9 @@ int count_rules(const SandboxPlan& p, const std::string& syscall) {
                                         [&](const SeccompRule& r) { return r.syscall == syscall; }));
 }
 
-bool is_grant_kind(K k) { return k == K::BindRo || k == K::BindRw; }
+bool is_grant_kind(K k) {
+  return k == K::BindRo || k == K::BindRw;
+}
 
 std::string printed(const SandboxPlan& p) {
   std::ostringstream out;
@@ -134,7 +142,9 @@ std::string printed(const SandboxPlan& p) {
   return out.str();
 }
 
-Origin at(int line, int column) { return Origin{"p.toml", line, column}; }
+Origin at(int line, int column) {
+  return Origin{"p.toml", line, column};
+}
 
 constexpr std::uint64_t kAllFs6 = 0xffff;  // the 16 file-system rights of ABI 5 and 6
 constexpr std::uint64_t kReadDirRights =
@@ -239,26 +249,25 @@ TEST(PlanMounts, ProcAndMinimalDevExactly) {
   using Op = std::tuple<K, std::string, std::string>;  // kind, target, source
   std::vector<Op> got;
   for (const auto& m : p.mounts) got.emplace_back(m.kind, m.target, m.source);
-  EXPECT_THAT(got, ElementsAre(Op{K::Proc, "/proc", ""},                      //
-                               Op{K::ReadOnly, "/proc/sys", ""},              //
-                               Op{K::ReadOnly, "/proc/sysrq-trigger", ""},    //
-                               Op{K::ReadOnly, "/proc/irq", ""},              //
-                               Op{K::ReadOnly, "/proc/bus", ""},              //
-                               Op{K::ReadOnly, "/proc/fs", ""},               //
-                               Op{K::Tmpfs, "/dev", ""},                      //
-                               Op{K::BindDev, "/dev/null", "/dev/null"},      //
-                               Op{K::BindDev, "/dev/zero", "/dev/zero"},      //
-                               Op{K::BindDev, "/dev/full", "/dev/full"},      //
-                               Op{K::BindDev, "/dev/random", "/dev/random"},  //
-                               Op{K::BindDev, "/dev/urandom", "/dev/urandom"},
-                               Op{K::BindDev, "/dev/tty", "/dev/tty"},  //
-                               Op{K::Devpts, "/dev/pts", ""},           //
-                               Op{K::Symlink, "/dev/ptmx", "pts/ptmx"}, //
-                               Op{K::Tmpfs, "/dev/shm", ""},            //
-                               Op{K::Symlink, "/dev/fd", "/proc/self/fd"},
-                               Op{K::Symlink, "/dev/stdin", "/proc/self/fd/0"},
-                               Op{K::Symlink, "/dev/stdout", "/proc/self/fd/1"},
-                               Op{K::Symlink, "/dev/stderr", "/proc/self/fd/2"}));
+  EXPECT_THAT(
+      got,
+      ElementsAre(Op{K::Proc, "/proc", ""},                                                                //
+                  Op{K::ReadOnly, "/proc/sys", ""},                                                        //
+                  Op{K::ReadOnly, "/proc/sysrq-trigger", ""},                                              //
+                  Op{K::ReadOnly, "/proc/irq", ""},                                                        //
+                  Op{K::ReadOnly, "/proc/bus", ""},                                                        //
+                  Op{K::ReadOnly, "/proc/fs", ""},                                                         //
+                  Op{K::Tmpfs, "/dev", ""},                                                                //
+                  Op{K::BindDev, "/dev/null", "/dev/null"},                                                //
+                  Op{K::BindDev, "/dev/zero", "/dev/zero"},                                                //
+                  Op{K::BindDev, "/dev/full", "/dev/full"},                                                //
+                  Op{K::BindDev, "/dev/random", "/dev/random"},                                            //
+                  Op{K::BindDev, "/dev/urandom", "/dev/urandom"}, Op{K::BindDev, "/dev/tty", "/dev/tty"},  //
+                  Op{K::Devpts, "/dev/pts", ""},                                                           //
+                  Op{K::Symlink, "/dev/ptmx", "pts/ptmx"},                                                 //
+                  Op{K::Tmpfs, "/dev/shm", ""},                                                            //
+                  Op{K::Symlink, "/dev/fd", "/proc/self/fd"}, Op{K::Symlink, "/dev/stdin", "/proc/self/fd/0"},
+                  Op{K::Symlink, "/dev/stdout", "/proc/self/fd/1"}, Op{K::Symlink, "/dev/stderr", "/proc/self/fd/2"}));
   for (const auto& m : p.mounts) {
     EXPECT_TRUE(m.origin.known()) << m.target;
     EXPECT_THAT(m.origin.file, StartsWith("built-in")) << m.target;

@@ -2,8 +2,6 @@
 // shipped profiles. Every test works in its own temporary folders.
 #include "policy/profile_loader.h"
 
-#include "audit/sha256.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -16,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/sha256.h"
 #include "policy/file_trust.h"
 #include "policy/policy.h"
 #include "policy/search_path.h"
@@ -26,9 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::error_of;
-using ::testing::AllOf;
 using test::TempDir;
 using test::test_vars;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -40,7 +39,8 @@ ProfileLoader loader_for(const std::vector<std::string>& dirs, Variables vars = 
   return ProfileLoader(std::move(vars), SearchPath(std::move(sd)));
 }
 
-std::string load_error(const ProfileLoader& l, const std::vector<std::string>& refs, const Policy* overrides = nullptr) {
+std::string load_error(const ProfileLoader& l, const std::vector<std::string>& refs,
+                       const Policy* overrides = nullptr) {
   return error_of([&] { (void)l.load(refs, overrides); });
 }
 
@@ -116,11 +116,13 @@ TEST(Extends, MissingPathAndBadReferences) {
   d.write("p/n.toml", "extends = [\"bad name\"]\n");
   d.write("p/o.toml", "extends = [\"${NOPE}/x.toml\"]\n");
   auto l = loader_for({d / "p"});
-  EXPECT_EQ(load_error(l, {"m"}), d / "p/m.toml:1:12: extends: profile file " + d.path() + "/missing.toml does not exist");
+  EXPECT_EQ(load_error(l, {"m"}),
+            d / "p/m.toml:1:12: extends: profile file " + d.path() + "/missing.toml does not exist");
   EXPECT_EQ(load_error(l, {"n"}), d / "p/n.toml:1:12: extends: invalid profile name \"bad name\"");
-  EXPECT_EQ(load_error(l, {"o"}),
-            d / "p/o.toml:1:12: extends: unknown variable ${NOPE} (known: HOME, CWD, USER, PROFILE_DIR, XDG_CONFIG_HOME, "
-                "XDG_STATE_HOME, TMPDIR, SSH_AUTH_SOCK, XDG_RUNTIME_DIR)");
+  EXPECT_EQ(
+      load_error(l, {"o"}),
+      d / "p/o.toml:1:12: extends: unknown variable ${NOPE} (known: HOME, CWD, USER, PROFILE_DIR, XDG_CONFIG_HOME, "
+          "XDG_STATE_HOME, TMPDIR, SSH_AUTH_SOCK, XDG_RUNTIME_DIR)");
 }
 
 TEST(Extends, MissingTopLevelReference) {
@@ -172,54 +174,54 @@ class Merge : public ::testing::Test {
     d.write("tools/u.js", "export default () => 2;\n");
     d.write("tools/child.js", "export default () => 3;\n");
     d.write("base.toml",
-            "description = \"base\"\n"                 // 1
-            "[filesystem]\n"                           // 2
-            "read = [\"/usr\", \"/etc\"]\n"            // 3
-            "deny = [\"${HOME}/.ssh\"]\n"              // 4
-            "[network]\n"                              // 5
-            "mode = \"none\"\n"                        // 6
-            "allow = [\"a.example.com\"]\n"            // 7
-            "[env]\n"                                  // 8
-            "pass = [\"PATH\"]\n"                      // 9
-            "set = { A = \"base\", KEEP = \"k\" }\n"   // 10
-            "[secrets.S]\n"                            // 11
-            "from_env = \"S_BASE\"\n"                  // 12
-            "[limits]\n"                               // 13
-            "memory = \"1G\"\n"                        // 14
-            "pids = 100\n"                             // 15
-            "[syscalls]\n"                             // 16
-            "deny = [\"personality\"]\n"               // 17
-            "[[tool]]\n"                               // 18
-            "name = \"t\"\n"                           // 19
-            "script = \"tools/base.js\"\n"             // 20
-            "description = \"base tool\"\n"            // 21
-            "rate_limit = \"1/hour\"\n"                // 22
-            "[[tool]]\n"                               // 23
-            "name = \"u\"\n"                           // 24
-            "script = \"tools/u.js\"\n");              // 25
+            "description = \"base\"\n"                // 1
+            "[filesystem]\n"                          // 2
+            "read = [\"/usr\", \"/etc\"]\n"           // 3
+            "deny = [\"${HOME}/.ssh\"]\n"             // 4
+            "[network]\n"                             // 5
+            "mode = \"none\"\n"                       // 6
+            "allow = [\"a.example.com\"]\n"           // 7
+            "[env]\n"                                 // 8
+            "pass = [\"PATH\"]\n"                     // 9
+            "set = { A = \"base\", KEEP = \"k\" }\n"  // 10
+            "[secrets.S]\n"                           // 11
+            "from_env = \"S_BASE\"\n"                 // 12
+            "[limits]\n"                              // 13
+            "memory = \"1G\"\n"                       // 14
+            "pids = 100\n"                            // 15
+            "[syscalls]\n"                            // 16
+            "deny = [\"personality\"]\n"              // 17
+            "[[tool]]\n"                              // 18
+            "name = \"t\"\n"                          // 19
+            "script = \"tools/base.js\"\n"            // 20
+            "description = \"base tool\"\n"           // 21
+            "rate_limit = \"1/hour\"\n"               // 22
+            "[[tool]]\n"                              // 23
+            "name = \"u\"\n"                          // 24
+            "script = \"tools/u.js\"\n");             // 25
     d.write("child.toml",
-            "extends = [\"base\"]\n"                                                        // 1
-            "description = \"child\"\n"                                                     // 2
-            "[filesystem]\n"                                                                // 3
+            "extends = [\"base\"]\n"                                                       // 1
+            "description = \"child\"\n"                                                    // 2
+            "[filesystem]\n"                                                               // 3
             "read = [\"/opt\", \"${HOME}/.ssh\", \"${HOME}/.ssh/config\", \"${HOME}\"]\n"  // 4
-            "write = [\"/etc\"]\n"                                                          // 5
-            "tmpfs = [\"${HOME}/.ssh/tmp\", \"/tmp\"]\n"                                    // 6
-            "[network]\n"                                                                   // 7
-            "mode = \"proxy\"\n"                                                            // 8
-            "allow = [\"b.example.com\"]\n"                                                 // 9
-            "[env]\n"                                                                       // 10
-            "pass = [\"LANG\"]\n"                                                           // 11
-            "set = { A = \"child\", B = \"b\" }\n"                                          // 12
-            "[secrets.S]\n"                                                                 // 13
-            "from_env = \"S_CHILD\"\n"                                                      // 14
-            "expose = \"file\"\n"                                                           // 15
-            "[limits]\n"                                                                    // 16
-            "memory = \"2G\"\n"                                                             // 17
-            "[syscalls]\n"                                                                  // 18
-            "deny = [\"acct\"]\n"                                                           // 19
-            "[[tool]]\n"                                                                    // 20
-            "name = \"t\"\n"                                                                // 21
-            "script = \"tools/child.js\"\n");                                               // 22
+            "write = [\"/etc\"]\n"                                                         // 5
+            "tmpfs = [\"${HOME}/.ssh/tmp\", \"/tmp\"]\n"                                   // 6
+            "[network]\n"                                                                  // 7
+            "mode = \"proxy\"\n"                                                           // 8
+            "allow = [\"b.example.com\"]\n"                                                // 9
+            "[env]\n"                                                                      // 10
+            "pass = [\"LANG\"]\n"                                                          // 11
+            "set = { A = \"child\", B = \"b\" }\n"                                         // 12
+            "[secrets.S]\n"                                                                // 13
+            "from_env = \"S_CHILD\"\n"                                                     // 14
+            "expose = \"file\"\n"                                                          // 15
+            "[limits]\n"                                                                   // 16
+            "memory = \"2G\"\n"                                                            // 17
+            "[syscalls]\n"                                                                 // 18
+            "deny = [\"acct\"]\n"                                                          // 19
+            "[[tool]]\n"                                                                   // 20
+            "name = \"t\"\n"                                                               // 21
+            "script = \"tools/child.js\"\n");                                              // 22
   }
 
   TempDir d;
@@ -312,8 +314,9 @@ TEST_F(Merge, WriteSupersedesRead) {
 }
 
 TEST_F(Merge, MultipleReferencesMergeInOrder) {
-  d.write("x.toml", "[network]\nmode = \"proxy\"\n[filesystem]\nread = [\"/x\"]\n[env]\nset = { V = \"x\" }\n"
-                    "[limits]\nmemory = \"1G\"\n");
+  d.write("x.toml",
+          "[network]\nmode = \"proxy\"\n[filesystem]\nread = [\"/x\"]\n[env]\nset = { V = \"x\" }\n"
+          "[limits]\nmemory = \"1G\"\n");
   d.write("y.toml", "[network]\nmode = \"host\"\n[filesystem]\nread = [\"/y\"]\n[env]\nset = { V = \"y\" }\n");
   auto l = loader_for({d.path()});
 
@@ -438,7 +441,7 @@ TEST(MergeLayer, DirectRules) {
   EXPECT_EQ(base.description, "one");  // an empty description does not override
   finalize_policy(base);
   EXPECT_THAT(paths_of(base.read), ElementsAre("/a"));
-  EXPECT_EQ(base.read[0].origin, o1);  // the first grant of a path is kept
+  EXPECT_EQ(base.read[0].origin, o1);                    // the first grant of a path is kept
   EXPECT_THAT(paths_of(base.write), ElementsAre("/w"));  // a write of exactly the denied path goes too
   EXPECT_THAT(base.tmpfs, IsEmpty());
   EXPECT_EQ(base.overridden.size(), 3u);
@@ -551,8 +554,10 @@ TEST(SearchPathTest, Standard) {
   ::setenv("PADDOCK_SHIPPED_PROFILES", "/opt/shipped", 1);
   SearchPath sp = SearchPath::standard(test_vars());
   EXPECT_EQ(shipped_profiles_dir(), "/opt/shipped");
-  if (old != nullptr) ::setenv("PADDOCK_SHIPPED_PROFILES", saved.c_str(), 1);
-  else ::unsetenv("PADDOCK_SHIPPED_PROFILES");
+  if (old != nullptr)
+    ::setenv("PADDOCK_SHIPPED_PROFILES", saved.c_str(), 1);
+  else
+    ::unsetenv("PADDOCK_SHIPPED_PROFILES");
 
   ASSERT_EQ(sp.dirs().size(), 4u);
   EXPECT_EQ(sp.dirs()[0].dir, "/work/project/.paddock");
@@ -608,11 +613,13 @@ TEST(FileTrust, ToolScriptWritableByOthersRefused) {
   d.write("tools/t.js", "export default () => 1;\n", 0646);
   d.write("p.toml", "[[tool]]\nname = \"t\"\nscript = \"tools/t.js\"\n");
   auto l = loader_for({d.path()});
-  EXPECT_EQ(load_error(l, {"p"}), d / "p.toml:3:10: " + d.path() +
-                                      "/tools/t.js: refusing tool script writable by others (mode 0646; run chmod go-w)");
+  EXPECT_EQ(load_error(l, {"p"}),
+            d / "p.toml:3:10: " + d.path() +
+                "/tools/t.js: refusing tool script writable by others (mode 0646; run chmod go-w)");
   ASSERT_EQ(::chmod((d / "tools/t.js").c_str(), 0660), 0);
-  EXPECT_EQ(load_error(l, {"p"}), d / "p.toml:3:10: " + d.path() +
-                                      "/tools/t.js: refusing tool script writable by group (mode 0660; run chmod go-w)");
+  EXPECT_EQ(load_error(l, {"p"}),
+            d / "p.toml:3:10: " + d.path() +
+                "/tools/t.js: refusing tool script writable by group (mode 0660; run chmod go-w)");
   ASSERT_EQ(::chmod((d / "tools/t.js").c_str(), 0644), 0);
   EXPECT_EQ(load_error(l, {"p"}), "<no error>");
 }
@@ -754,7 +761,7 @@ TEST(MergeLayer, DenyWinsOverToolGrantsToo) {
 TEST(MergeLayer, AnExplicitGrantBeatsATmpfsOfTheSamePath) {
   Origin o{"p.toml", 1, 1};
   Policy p;
-  p.write = {{"/tmp", o}};          // e.g. the working folder is /tmp
+  p.write = {{"/tmp", o}};  // e.g. the working folder is /tmp
   p.tmpfs = {{"/tmp", o}, {"/var/tmp", o}};
   finalize_policy(p);
   EXPECT_THAT(paths_of(p.write), ElementsAre("/tmp"));

@@ -81,8 +81,8 @@ TEST(ProfileParse, FullFixture) {
   EXPECT_EQ(ext[0].first, "base");
   EXPECT_EQ(ext[0].second, (Origin{file, 3, 12}));
 
-  EXPECT_THAT(paths_of(p.read), ElementsAre("/usr", "/etc/ssl/certs", "/work/project", "/home/tester/src/lib",
-                                            dir + "/shared"));
+  EXPECT_THAT(paths_of(p.read),
+              ElementsAre("/usr", "/etc/ssl/certs", "/work/project", "/home/tester/src/lib", dir + "/shared"));
   EXPECT_EQ(p.read[0].origin, (Origin{file, 6, 10}));
   EXPECT_EQ(p.read[1].origin, (Origin{file, 6, 18}));
   EXPECT_THAT(paths_of(p.write), ElementsAre("/work/project/out", "/var/tmp/agent"));
@@ -197,7 +197,8 @@ TEST(ProfileParse, GrantOriginsAndVariables) {
       "[filesystem]\n"
       "read = [\"~\", \"~/src\", \"${XDG_CONFIG_HOME}/app\", \"/usr//lib/../lib64/\"]\n"
       "write = [\"${TMPDIR}/${USER}\", \"${XDG_STATE_HOME}\"]\n");
-  EXPECT_THAT(paths_of(p.read), ElementsAre("/home/tester", "/home/tester/src", "/home/tester/.config/app", "/usr/lib64"));
+  EXPECT_THAT(paths_of(p.read),
+              ElementsAre("/home/tester", "/home/tester/src", "/home/tester/.config/app", "/usr/lib64"));
   EXPECT_THAT(paths_of(p.write), ElementsAre("/var/tmp/tester", "/home/tester/.local/state"));
   EXPECT_EQ(p.read[0].origin, (Origin{"p.toml", 2, 9}));
   EXPECT_EQ(p.read[1].origin, (Origin{"p.toml", 2, 14}));
@@ -263,7 +264,8 @@ TEST(ProfileParse, UnsetHostVariableOutsideDenyIsAnError) {
   EXPECT_EQ(parse_error("[filesystem]\nread = [\"${SSH_AUTH_SOCK}\"]\n"),
             "p.toml:2:9: filesystem.read: ${SSH_AUTH_SOCK} is not set in paddock's environment");
   // Other errors in a deny entry are still errors.
-  EXPECT_EQ(parse_error("[filesystem]\ndeny = [\"${NOPE}\"]\n"), "p.toml:2:9: filesystem.deny: unknown variable ${NOPE}" + kKnownVars);
+  EXPECT_EQ(parse_error("[filesystem]\ndeny = [\"${NOPE}\"]\n"),
+            "p.toml:2:9: filesystem.deny: unknown variable ${NOPE}" + kKnownVars);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +290,8 @@ TEST(ProfileErrors, UnknownKeyInLimits) {
   EXPECT_EQ(parse_error("[limits]\nmemory = \"1G\"\n  memroy = \"2G\"\n"),
             "p.toml:3:3: unknown key \"memroy\" in [limits] (did you mean \"memory\"?)");
   EXPECT_EQ(parse_error("[limits]\nswap = \"1G\"\n"),
-            "p.toml:2:1: unknown key \"swap\" in [limits] (expected memory, pids, cpu, wall, cpu_time, nofile or max_denials)");
+            "p.toml:2:1: unknown key \"swap\" in [limits] (expected memory, pids, cpu, wall, cpu_time, nofile or "
+            "max_denials)");
 }
 
 TEST(ProfileErrors, UnknownKeyInTool) {
@@ -349,7 +352,8 @@ TEST(ProfileErrors, OtherWrongTypes) {
   EXPECT_EQ(parse_error("[limits]\npids = \"512\"\n"), "p.toml:2:8: limits.pids must be an integer, not a string");
   EXPECT_EQ(parse_error("[limits]\npids = 1.0\n"), "p.toml:2:8: limits.pids must be an integer, not a float");
   EXPECT_EQ(parse_error("[limits]\ncpu = \"2\"\n"), "p.toml:2:7: limits.cpu must be a number of cores, not a string");
-  EXPECT_EQ(parse_error("[limits]\nmemory = 1.5\n"), "p.toml:2:10: limits.memory must be a size such as \"512M\" or a byte count, not a float");
+  EXPECT_EQ(parse_error("[limits]\nmemory = 1.5\n"),
+            "p.toml:2:10: limits.memory must be a size such as \"512M\" or a byte count, not a float");
   EXPECT_EQ(parse_error("[env]\nset = [\"A=1\"]\n"), "p.toml:2:7: env.set must be a table, not an array");
   EXPECT_EQ(parse_error("[secrets]\nTOKEN = \"x\"\n"), "p.toml:2:9: secrets.TOKEN must be a table, not a string");
   EXPECT_EQ(parse_error("tool = 5\n"), "p.toml:1:8: tool must be an array of tables ([[tool]])");
@@ -361,7 +365,8 @@ TEST(ProfileErrors, OtherWrongTypes) {
 TEST(ProfileErrors, Version) {
   EXPECT_NO_THROW(parse("version = 1\n"));
   EXPECT_EQ(parse_error("version = 2\n"), "p.toml:1:11: unsupported profile version (this paddock reads version = 1)");
-  EXPECT_EQ(parse_error("version = \"1\"\n"), "p.toml:1:11: unsupported profile version (this paddock reads version = 1)");
+  EXPECT_EQ(parse_error("version = \"1\"\n"),
+            "p.toml:1:11: unsupported profile version (this paddock reads version = 1)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,7 +390,8 @@ TEST(ProfileErrors, BadDuration) {
             "p.toml:2:8: limits.wall: duration \"30\" needs a unit (ms, s, m, h or d)");
   EXPECT_EQ(parse_error("[limits]\nwall = \"0s\"\n"), "p.toml:2:8: limits.wall must be greater than 0");
   EXPECT_EQ(parse_error("[limits]\ncpu_time = \"-1s\"\n"),
-            "p.toml:2:12: limits.cpu_time: invalid duration \"-1s\" (expected e.g. \"500ms\", \"30s\", \"5m\", \"2h\", \"1h30m\")");
+            "p.toml:2:12: limits.cpu_time: invalid duration \"-1s\" (expected e.g. \"500ms\", \"30s\", \"5m\", \"2h\", "
+            "\"1h30m\")");
   EXPECT_EQ(parse_error("[[tool]]\nname = \"t\"\nscript = \"t.js\"\ntimeout = \"5 s\"\n"),
             "p.toml:4:11: tool t: timeout: duration \"5 s\" needs a unit (ms, s, m, h or d)");
 }
@@ -393,8 +399,9 @@ TEST(ProfileErrors, BadDuration) {
 TEST(ProfileErrors, BadRate) {
   EXPECT_EQ(parse_error("[[tool]]\nname = \"t\"\nscript = \"t.js\"\nrate_limit = \"0/hour\"\n"),
             "p.toml:4:14: tool t: rate_limit: rate \"0/hour\" allows nothing (the count must be at least 1)");
-  EXPECT_EQ(parse_error("[[tool]]\nname = \"t\"\nscript = \"t.js\"\nrate_limit = \"10/week\"\n"),
-            "p.toml:4:14: tool t: rate_limit: invalid rate period \"week\" in \"10/week\" (use second, minute, hour or day)");
+  EXPECT_EQ(
+      parse_error("[[tool]]\nname = \"t\"\nscript = \"t.js\"\nrate_limit = \"10/week\"\n"),
+      "p.toml:4:14: tool t: rate_limit: invalid rate period \"week\" in \"10/week\" (use second, minute, hour or day)");
   EXPECT_EQ(parse_error("[[tool]]\nname = \"t\"\nscript = \"t.js\"\nrate_limit = 10\n"),
             "p.toml:4:14: tool t: rate_limit must be a string, not an integer");
 }
@@ -417,10 +424,12 @@ TEST(ProfileErrors, RelativePath) {
             "p.toml:2:17: filesystem.read: \"usr/lib\" is a relative path; use an absolute path or ${CWD}/usr/lib");
   EXPECT_EQ(parse_error("[filesystem]\nwrite = [\"./out\"]\n"),
             "p.toml:2:10: filesystem.write: \"./out\" is a relative path; use an absolute path or ${CWD}/./out");
-  EXPECT_EQ(parse_error("[filesystem]\ndeny = [\"~other/.ssh\"]\n"),
-            "p.toml:2:9: filesystem.deny: \"~other/.ssh\" is a relative path; use an absolute path or ${CWD}/~other/.ssh");
-  EXPECT_EQ(parse_error("[filesystem]\ntmpfs = [\"$HOME/tmp\"]\n"),
-            "p.toml:2:10: filesystem.tmpfs: \"$HOME/tmp\" is a relative path; use an absolute path or ${CWD}/$HOME/tmp");
+  EXPECT_EQ(
+      parse_error("[filesystem]\ndeny = [\"~other/.ssh\"]\n"),
+      "p.toml:2:9: filesystem.deny: \"~other/.ssh\" is a relative path; use an absolute path or ${CWD}/~other/.ssh");
+  EXPECT_EQ(
+      parse_error("[filesystem]\ntmpfs = [\"$HOME/tmp\"]\n"),
+      "p.toml:2:10: filesystem.tmpfs: \"$HOME/tmp\" is a relative path; use an absolute path or ${CWD}/$HOME/tmp");
   EXPECT_EQ(parse_error("[filesystem]\nread = [\"\"]\n"), "p.toml:2:9: filesystem.read: empty path");
   EXPECT_EQ(parse_error("[secrets.T]\nfrom_file = \"token.txt\"\n"),
             "p.toml:2:13: secrets.T.from_file: \"token.txt\" is a relative path; use an absolute path or "
@@ -498,7 +507,8 @@ TEST(ProfileErrors, BestEffortLayer) {
   EXPECT_EQ(parse_error("[sandbox]\nbest_effort = [\"seccomp\"]\n"),
             "p.toml:2:16: sandbox.best_effort: unknown layer \"seccomp\" (expected namespaces, landlock, cgroup or "
             "seccomp-notify)");
-  EXPECT_TRUE(parse("[sandbox]\nbest_effort = [\"landlock\", \"seccomp-notify\"]\n").allows_best_effort("seccomp-notify"));
+  EXPECT_TRUE(
+      parse("[sandbox]\nbest_effort = [\"landlock\", \"seccomp-notify\"]\n").allows_best_effort("seccomp-notify"));
 }
 
 TEST(ProfileErrors, EnvNames) {
@@ -527,8 +537,9 @@ TEST(ProfileErrors, ToolDeclarations) {
             "p.toml:4:9: tool t: audit must be \"full\" or \"metadata\", not \"all\"");
   EXPECT_EQ(parse_error("[[tool]]\nname = \"t\"\nscript = \"a.js\"\ngrants = { db = { read_only = false } }\n"),
             "p.toml:4:17: tool t: grants.db needs a path");
-  EXPECT_EQ(parse_error("[[tool]]\nname = \"t\"\nscript = \"a.js\"\ngrants = { db = { path = \"x\", max_rows = 0 } }\n"),
-            "p.toml:4:42: tool t: grants.db.max_rows must be at least 1");
+  EXPECT_EQ(
+      parse_error("[[tool]]\nname = \"t\"\nscript = \"a.js\"\ngrants = { db = { path = \"x\", max_rows = 0 } }\n"),
+      "p.toml:4:42: tool t: grants.db.max_rows must be at least 1");
   EXPECT_EQ(parse_error("[tool]\nname = \"t\"\n"), "p.toml:1:1: tool must be an array of tables ([[tool]])");
 }
 

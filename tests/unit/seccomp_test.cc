@@ -6,6 +6,7 @@
 #include "sandbox/seccomp.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/filter.h>
 #include <linux/io_uring.h>
 #include <linux/keyctl.h>
@@ -13,6 +14,7 @@
 #include <linux/perf_event.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -26,8 +28,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -37,7 +37,6 @@
 #include <functional>
 #include <initializer_list>
 #include <optional>
-#include <pthread.h>
 #include <set>
 #include <string>
 #include <vector>
@@ -132,7 +131,9 @@ Outcome run_child(const std::optional<SeccompPlan>& plan, const std::function<st
 }
 
 // A system call's result as one number: -errno on failure, the result otherwise.
-long res(long r) { return r == -1 ? -errno : r; }
+long res(long r) {
+  return r == -1 ? -errno : r;
+}
 
 // Runs one call under `plan` and returns its result, or kChildFailed (with a test failure)
 // when the child did not report.
@@ -149,7 +150,9 @@ long under(const SeccompPlan& plan, const std::function<long()>& f) {
   return o.values[0];
 }
 
-long baseline(const std::function<long()>& f) { return under(baseline_plan(), f); }
+long baseline(const std::function<long()>& f) {
+  return under(baseline_plan(), f);
+}
 
 long unfiltered(const std::function<long()>& f) {
   Outcome o = run_child(std::nullopt, [&] { return std::vector<long>{f()}; });
@@ -191,7 +194,9 @@ std::string err_str(long v) {
   return ::testing::AssertionSuccess();
 }
 
-long sys0(long nr) { return res(::syscall(nr, 0, 0, 0, 0, 0, 0)); }
+long sys0(long nr) {
+  return res(::syscall(nr, 0, 0, 0, 0, 0, 0));
+}
 
 // ---------------------------------------------------------------------------------------------
 // The baseline as data
@@ -199,16 +204,75 @@ long sys0(long nr) { return res(::syscall(nr, 0, 0, 0, 0, 0, 0)); }
 TEST(SeccompBaseline, ContainsTheRequiredSystemCalls) {
   std::vector<std::string> names = baseline_syscall_names();
   std::set<std::string> have(names.begin(), names.end());
-  const char* required[] = {
-      "mount", "umount2", "pivot_root", "chroot", "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
-      "pidfd_getfd", "bpf", "perf_event_open", "userfaultfd", "add_key", "request_key", "keyctl",
-      "open_by_handle_at", "name_to_handle_at", "kexec_load", "kexec_file_load", "init_module", "finit_module",
-      "delete_module", "create_module", "reboot", "swapon", "swapoff", "acct", "quotactl", "quotactl_fd",
-      "nfsservctl", "syslog", "vhangup", "lookup_dcookie", "uselib", "ustat", "sysfs", "_sysctl", "iopl", "ioperm",
-      "modify_ldt", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname",
-      "setns", "fanotify_init", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "clone3", "fsopen",
-      "fsconfig", "fsmount", "fspick", "open_tree", "move_mount", "mount_setattr", "io_uring_setup",
-      "io_uring_enter", "io_uring_register", "clone", "unshare", "ioctl", "socket", "personality", "seccomp"};
+  const char* required[] = {"mount",
+                            "umount2",
+                            "pivot_root",
+                            "chroot",
+                            "ptrace",
+                            "process_vm_readv",
+                            "process_vm_writev",
+                            "kcmp",
+                            "pidfd_getfd",
+                            "bpf",
+                            "perf_event_open",
+                            "userfaultfd",
+                            "add_key",
+                            "request_key",
+                            "keyctl",
+                            "open_by_handle_at",
+                            "name_to_handle_at",
+                            "kexec_load",
+                            "kexec_file_load",
+                            "init_module",
+                            "finit_module",
+                            "delete_module",
+                            "create_module",
+                            "reboot",
+                            "swapon",
+                            "swapoff",
+                            "acct",
+                            "quotactl",
+                            "quotactl_fd",
+                            "nfsservctl",
+                            "syslog",
+                            "vhangup",
+                            "lookup_dcookie",
+                            "uselib",
+                            "ustat",
+                            "sysfs",
+                            "_sysctl",
+                            "iopl",
+                            "ioperm",
+                            "modify_ldt",
+                            "settimeofday",
+                            "clock_settime",
+                            "clock_adjtime",
+                            "adjtimex",
+                            "sethostname",
+                            "setdomainname",
+                            "setns",
+                            "fanotify_init",
+                            "mbind",
+                            "migrate_pages",
+                            "move_pages",
+                            "set_mempolicy",
+                            "clone3",
+                            "fsopen",
+                            "fsconfig",
+                            "fsmount",
+                            "fspick",
+                            "open_tree",
+                            "move_mount",
+                            "mount_setattr",
+                            "io_uring_setup",
+                            "io_uring_enter",
+                            "io_uring_register",
+                            "clone",
+                            "unshare",
+                            "ioctl",
+                            "socket",
+                            "personality",
+                            "seccomp"};
   for (const char* n : required) {
 #if !defined(__x86_64__)
     if (seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, n) < 0) continue;
@@ -234,8 +298,9 @@ TEST(SeccompBaseline, NamesAreDistinctAndCoverEveryRule) {
 }
 
 TEST(SeccompBaseline, FallbackCallsAnswerEnosys) {
-  std::set<std::string> enosys{"clone3", "fsopen", "fsconfig", "fsmount", "fspick", "open_tree", "move_mount",
-                               "mount_setattr", "io_uring_setup", "io_uring_enter", "io_uring_register"};
+  std::set<std::string> enosys{"clone3",         "fsopen",         "fsconfig",         "fsmount",
+                               "fspick",         "open_tree",      "move_mount",       "mount_setattr",
+                               "io_uring_setup", "io_uring_enter", "io_uring_register"};
   std::set<std::string> seen;
   for (const auto& r : baseline_seccomp_rules()) {
     if (enosys.count(r.syscall)) {
@@ -259,8 +324,8 @@ TEST(SeccompBaseline, OneNamespaceRulePerFlag) {
     EXPECT_EQ(r.err, EPERM);
     (r.syscall == "clone" ? clone_bits : unshare_bits).insert(c.a);
   }
-  std::set<std::uint64_t> all{CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
-                              CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME};
+  std::set<std::uint64_t> all{CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                              CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET, CLONE_NEWTIME};
   EXPECT_EQ(unshare_bits, all);
   all.erase(CLONE_NEWTIME);  // inside clone(2)'s exit-signal byte: clone cannot ask for it
   EXPECT_EQ(clone_bits, all);
@@ -310,18 +375,23 @@ TEST(SeccompCompile, BadRulesAreOneLineErrors) {
   EXPECT_EQ(error_of([&] { seccomp_program_size(p); }), "seccomp: unknown system call \"no_such_call\"");
 
   SeccompRule r{"getppid", SeccompRule::Action::Errno, EPERM, {{6, Op::Eq, 1, 0}}, "", {}};
-  EXPECT_EQ(error_of([&] { seccomp_program_size(SeccompPlan{true, {r}, false, true, false, {}}); }),
+  EXPECT_EQ(error_of([&] {
+              seccomp_program_size(SeccompPlan{true, {r}, false, true, false, {}});
+            }),
             "seccomp: argument index 6 out of range (0-5) in rule getppid(arg6 == 1) -> EPERM");
 
   r.conds = {};
   r.err = 5000;
-  EXPECT_EQ(error_of([&] { seccomp_program_size(SeccompPlan{true, {r}, false, true, false, {}}); }),
+  EXPECT_EQ(error_of([&] {
+              seccomp_program_size(SeccompPlan{true, {r}, false, true, false, {}});
+            }),
             "seccomp: errno 5000 out of range (0-4095) in rule getppid -> errno 5000");
 
   r.err = EPERM;
   r.conds = {{0, Op::MaskedEq, 0xf, 1}, {0, Op::Lt, 100, 0}};
-  EXPECT_NE(error_of([&] { seccomp_program_size(SeccompPlan{true, {r}, false, true, false, {}}); })
-                .find("cannot combine a masked comparison"),
+  EXPECT_NE(error_of([&] {
+              seccomp_program_size(SeccompPlan{true, {r}, false, true, false, {}});
+            }).find("cannot combine a masked comparison"),
             std::string::npos);
 }
 
@@ -339,7 +409,8 @@ TEST(SeccompCompile, RulesForOtherArchitecturesAreSkipped) {
 
 TEST(SeccompApply, RequiresNoNewPrivs) {
   // Even root is refused: the layer order (no_new_privs before seccomp) is checked.
-  Outcome o = run_child(baseline_plan(), [] { return std::vector<long>{}; }, /*set_nnp=*/false);
+  Outcome o = run_child(
+      baseline_plan(), [] { return std::vector<long>{}; }, /*set_nnp=*/false);
   EXPECT_EQ(o.setup_error, "seccomp: no_new_privs is not set; it must be set before the filter is loaded");
 }
 
@@ -355,9 +426,9 @@ TEST(SeccompFilter, UnshareFilesAllowed) {
 }
 
 TEST(SeccompFilter, UnshareEveryNamespaceFlagDenied) {
-  for (unsigned long flag : std::initializer_list<unsigned long>{CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS,
-                                                                 CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
-                                                                 CLONE_NEWNET, CLONE_NEWTIME}) {
+  for (unsigned long flag :
+       std::initializer_list<unsigned long>{CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+                                            CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME}) {
     SCOPED_TRACE(flag);
     EXPECT_TRUE(DeniedWith([flag] { return res(::syscall(SYS_unshare, flag | CLONE_FILES)); }, EPERM));
   }
@@ -437,31 +508,42 @@ long with_pty_stdin(const std::function<long()>& f) {
 }
 
 TEST(SeccompFilter, TiocstiDenied) {
-  EXPECT_TRUE(DeniedWith([] { return with_pty_stdin([] {
-                                char c = 'x';
-                                return res(::ioctl(0, TIOCSTI, &c));
-                              }); },
-                         EPERM));
-  EXPECT_TRUE(DeniedWith([] { return with_pty_stdin([] {
-                                char c = 0;
-                                return res(::ioctl(0, TIOCLINUX, &c));
-                              }); },
-                         EPERM));
+  EXPECT_TRUE(DeniedWith(
+      [] {
+        return with_pty_stdin([] {
+          char c = 'x';
+          return res(::ioctl(0, TIOCSTI, &c));
+        });
+      },
+      EPERM));
+  EXPECT_TRUE(DeniedWith(
+      [] {
+        return with_pty_stdin([] {
+          char c = 0;
+          return res(::ioctl(0, TIOCLINUX, &c));
+        });
+      },
+      EPERM));
 }
 
 TEST(SeccompFilter, TiocstiWithGarbageInTheHighHalfDenied) {
-  EXPECT_TRUE(DeniedWith([] { return with_pty_stdin([] {
-                                char c = 'x';
-                                return res(::syscall(SYS_ioctl, 0, 0xdeadbeef00000000UL | TIOCSTI, &c));
-                              }); },
-                         EPERM));
+  EXPECT_TRUE(DeniedWith(
+      [] {
+        return with_pty_stdin([] {
+          char c = 'x';
+          return res(::syscall(SYS_ioctl, 0, 0xdeadbeef00000000UL | TIOCSTI, &c));
+        });
+      },
+      EPERM));
 }
 
 TEST(SeccompFilter, TiocgwinszAllowed) {
-  long r = baseline([] { return with_pty_stdin([] {
-                           struct winsize ws {};
-                           return res(::ioctl(0, TIOCGWINSZ, &ws));
-                         }); });
+  long r = baseline([] {
+    return with_pty_stdin([] {
+      struct winsize ws {};
+      return res(::ioctl(0, TIOCGWINSZ, &ws));
+    });
+  });
   EXPECT_NE(r, -EPERM);
   EXPECT_EQ(r, 0);
 }
@@ -532,7 +614,9 @@ TEST(SeccompFilter, NetlinkOnlyRoute) {
 // ---------------------------------------------------------------------------------------------
 // personality
 
-long pers(unsigned long v) { return res(::syscall(SYS_personality, v)); }
+long pers(unsigned long v) {
+  return res(::syscall(SYS_personality, v));
+}
 
 TEST(SeccompFilter, PersonalityAddrNoRandomizeDenied) {
   EXPECT_TRUE(DeniedWith([] { return pers(ADDR_NO_RANDOMIZE); }, EPERM));
@@ -546,9 +630,8 @@ TEST(SeccompFilter, PersonalityQueryAllowed) {
 
 TEST(SeccompFilter, PersonalityOnlyTheHarmlessValues) {
   const std::vector<unsigned long> allowed{0, 8, 0x20000, 0x20008, 0xffffffffUL};
-  const std::vector<unsigned long> denied{1,          7,          9,           0x1ffff,     0x20001,
-                                          0x20007,    0x20009,    0x0400000,   0xfffffffeUL, 0x100000000UL,
-                                          0x100000008UL, ~0UL};
+  const std::vector<unsigned long> denied{
+      1, 7, 9, 0x1ffff, 0x20001, 0x20007, 0x20009, 0x0400000, 0xfffffffeUL, 0x100000000UL, 0x100000008UL, ~0UL};
   Outcome o = run_child(baseline_plan(), [&] {
     std::vector<long> v;
     for (unsigned long x : allowed) v.push_back(pers(x));
@@ -566,10 +649,12 @@ TEST(SeccompFilter, PersonalityOnlyTheHarmlessValues) {
 // Unconditional denials
 
 TEST(SeccompFilter, IoUringSetupEnosys) {
-  EXPECT_TRUE(DeniedWith([] {
-    struct io_uring_params p {};
-    return res(::syscall(SYS_io_uring_setup, 1, &p));
-  }, ENOSYS));
+  EXPECT_TRUE(DeniedWith(
+      [] {
+        struct io_uring_params p {};
+        return res(::syscall(SYS_io_uring_setup, 1, &p));
+      },
+      ENOSYS));
 }
 
 TEST(SeccompFilter, OpenTreeEnosys) {
@@ -588,10 +673,10 @@ TEST(SeccompFilter, PtraceDenied) {
 }
 
 TEST(SeccompFilter, KeyctlDenied) {
-  EXPECT_TRUE(DeniedWith([] { return res(::syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0)); },
-                         EPERM));
-  EXPECT_TRUE(DeniedWith([] { return res(::syscall(SYS_add_key, "user", "k", "v", 1, KEY_SPEC_PROCESS_KEYRING)); },
-                         EPERM));
+  EXPECT_TRUE(
+      DeniedWith([] { return res(::syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0)); }, EPERM));
+  EXPECT_TRUE(
+      DeniedWith([] { return res(::syscall(SYS_add_key, "user", "k", "v", 1, KEY_SPEC_PROCESS_KEYRING)); }, EPERM));
 }
 
 TEST(SeccompFilter, BpfDenied) {
@@ -599,14 +684,16 @@ TEST(SeccompFilter, BpfDenied) {
 }
 
 TEST(SeccompFilter, PerfEventOpenDenied) {
-  EXPECT_TRUE(DeniedWith([] {
-    struct perf_event_attr a {};
-    a.size = sizeof a;
-    a.type = PERF_TYPE_SOFTWARE;
-    a.config = PERF_COUNT_SW_CPU_CLOCK;
-    a.exclude_kernel = 1;
-    return res(::syscall(SYS_perf_event_open, &a, 0, -1, -1, 0));
-  }, EPERM));
+  EXPECT_TRUE(DeniedWith(
+      [] {
+        struct perf_event_attr a {};
+        a.size = sizeof a;
+        a.type = PERF_TYPE_SOFTWARE;
+        a.config = PERF_COUNT_SW_CPU_CLOCK;
+        a.exclude_kernel = 1;
+        return res(::syscall(SYS_perf_event_open, &a, 0, -1, -1, 0));
+      },
+      EPERM));
 }
 
 TEST(SeccompFilter, UserfaultfdDenied) {
@@ -679,7 +766,9 @@ TEST(SeccompFilter, NumbersNewerThanLibseccompEnosys) {
 
 long install_allow_all(unsigned long flags) {
   struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  struct sock_fprog prog {1, &insn};
+  struct sock_fprog prog {
+    1, &insn
+  };
   long r = res(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog));
   if (r > 0) ::close(static_cast<int>(r));  // a listener fd
   return r > 0 ? 0 : r;
@@ -838,11 +927,46 @@ TEST(SeccompPlanRules, SeveralComparisonsOfOneArgument) {
   rule(108, {{0, Op::Gt, 0x1000, 0}, {0, Op::Lt, 0x1003, 0}});
   rule(109, {{0, Op::Gt, 0x2000, 0}, {0, Op::Lt, 0x2fff, 0}, {0, Op::Ne, 0x2ffe, 0}});
 
-  std::vector<std::uint64_t> a0{0,     5,     7,     9,     10,    11,    19,          20,         21,
-                                29,    30,    39,    40,    0xff,  0x100, 0x101,       0x1ff,      0x200,
-                                0x201, 0x2ff, 0x300, 0x301, 0xfff, 0x1000, 0x1001, 0x1002, 0x1003,
-                                0x2000, 0x2001, 0x2ffd, 0x2ffe, 0x2fff, 0xffffffffULL, 0x100000000ULL,
-                                0x10000000fULL, 0x100000010ULL, (1ULL << 32) | 15, big - 16, big - 15, big};
+  std::vector<std::uint64_t> a0{0,
+                                5,
+                                7,
+                                9,
+                                10,
+                                11,
+                                19,
+                                20,
+                                21,
+                                29,
+                                30,
+                                39,
+                                40,
+                                0xff,
+                                0x100,
+                                0x101,
+                                0x1ff,
+                                0x200,
+                                0x201,
+                                0x2ff,
+                                0x300,
+                                0x301,
+                                0xfff,
+                                0x1000,
+                                0x1001,
+                                0x1002,
+                                0x1003,
+                                0x2000,
+                                0x2001,
+                                0x2ffd,
+                                0x2ffe,
+                                0x2fff,
+                                0xffffffffULL,
+                                0x100000000ULL,
+                                0x10000000fULL,
+                                0x100000010ULL,
+                                (1ULL << 32) | 15,
+                                big - 16,
+                                big - 15,
+                                big};
   std::vector<std::uint64_t> a1{0, 1, 2, 3, 4, 0x1203, 0x1213, 0x2203, (1ULL << 40) | 0x1203};
   std::vector<std::pair<std::uint64_t, std::uint64_t>> probes;
   std::vector<long> expected;

@@ -20,7 +20,9 @@
 
 namespace paddock {
 // Readable gtest failure output for origins ("p.toml:3:10" rather than bytes).
-inline void PrintTo(const Origin& o, std::ostream* os) { *os << (o.known() ? o.str() : "<no origin>"); }
+inline void PrintTo(const Origin& o, std::ostream* os) {
+  *os << (o.known() ? o.str() : "<no origin>");
+}
 }  // namespace paddock
 
 namespace paddock::test {

@@ -16,7 +16,9 @@ using test::test_vars;
 
 constexpr const char* kProfileDir = "/home/tester/.config/paddock/profiles";
 
-std::string expand(const std::string& text) { return test_vars().expand(text, kProfileDir); }
+std::string expand(const std::string& text) {
+  return test_vars().expand(text, kProfileDir);
+}
 
 TEST(Variables, EachKnownVariable) {
   EXPECT_EQ(expand("${HOME}"), "/home/tester");
@@ -107,7 +109,7 @@ TEST(Variables, FromEnvironment) {
   ::setenv("TMPDIR", "/var//tmp/./x/", 1);
   ::setenv("SSH_AUTH_SOCK", "relative/sock", 1);
   Variables v = Variables::from_environment();
-  EXPECT_EQ(v.tmpdir, "/var/tmp/x");         // normalised
+  EXPECT_EQ(v.tmpdir, "/var/tmp/x");          // normalised
   EXPECT_FALSE(v.ssh_auth_sock.has_value());  // only absolute paths count
   ::setenv("TMPDIR", "not-absolute", 1);
   ::setenv("SSH_AUTH_SOCK", "/run/x//agent.sock", 1);
@@ -119,10 +121,14 @@ TEST(Variables, FromEnvironment) {
   ASSERT_NE(::getcwd(buf, sizeof buf), nullptr);
   EXPECT_EQ(v.cwd, buf);
 
-  if (old_tmp != nullptr) ::setenv("TMPDIR", saved_tmp.c_str(), 1);
-  else ::unsetenv("TMPDIR");
-  if (old_sock != nullptr) ::setenv("SSH_AUTH_SOCK", saved_sock.c_str(), 1);
-  else ::unsetenv("SSH_AUTH_SOCK");
+  if (old_tmp != nullptr)
+    ::setenv("TMPDIR", saved_tmp.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  if (old_sock != nullptr)
+    ::setenv("SSH_AUTH_SOCK", saved_sock.c_str(), 1);
+  else
+    ::unsetenv("SSH_AUTH_SOCK");
 }
 
 TEST(NormalizePath, Lexical) {
