@@ -74,6 +74,7 @@ bool LimitWatch::cpu_time_exceeded() {
 void LimitWatch::finish() {
   CgroupEvents before = last_;
   on_event();
+  last_.cpu_usage_usec = cgroup_.events().cpu_usage_usec;
   if (last_.cpu_throttled > before.cpu_throttled && plan_.cpus) {
     record("warn", "cpu",
            "cpu limit " + std::to_string(plan_.cpus->value) + " cores (" + plan_.cpus->origin.short_str() +

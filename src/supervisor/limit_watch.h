@@ -24,6 +24,7 @@ class LimitWatch {
   void finish();
   [[nodiscard]] bool oom_killed() const { return last_.oom_kill > 0; }
   [[nodiscard]] std::uint64_t memory_peak() const { return last_.memory_peak; }
+  [[nodiscard]] std::uint64_t cpu_usage_usec() const { return last_.cpu_usage_usec; }
   [[nodiscard]] std::string memory_limit_text() const;
 
  private:

@@ -467,6 +467,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
     result.oom_killed = limits->oom_killed();
     result.memory_limit = limits->memory_limit_text();
     result.memory_peak = limits->memory_peak();
+    result.cpu_usage_usec = limits->cpu_usage_usec();
   }
   if (result.denials_exceeded || result.cpu_time_exceeded) {
     result.exit_code = 137;

@@ -30,8 +30,9 @@ struct SessionResult {
   bool denials_exceeded = false;
   bool cpu_time_exceeded = false;
   bool oom_killed = false;
-  std::string memory_limit;       // for the message when the OOM killer ended the command
-  std::uint64_t memory_peak = 0;  // bytes, from the cgroup
+  std::string memory_limit;          // for the message when the OOM killer ended the command
+  std::uint64_t memory_peak = 0;     // bytes, from the cgroup
+  std::uint64_t cpu_usage_usec = 0;  // the whole session's CPU time, from the cgroup (0: none)
   std::uint64_t syscall_denials = 0;
   std::string setup_error;
   std::vector<std::string> warnings;  // from inside (skipped grants)

@@ -39,14 +39,10 @@ AuditEvent session_start_event(const Policy& p, const SandboxPlan& plan) {
       {"net", plan.landlock.handled_net != 0 ? landlock_access_names(plan.landlock.handled_net, true) : "none"},
       {"scoped", plan.landlock.scoped != 0 ? "abstract-unix-socket,signal" : "none"},
       {"rules", plan.landlock.rules.size()}};
-  e.extra = {{"profiles", profiles},
-             {"policy_sha256", policy_digest(p)},
-             {"layers", layers},
-             {"landlock", landlock},
-             {"seccomp_rules", plan.seccomp.rules.size()},
-             {"network", to_string(plan.net)},
-             {"degraded", plan.degradations},
-             {"uid", plan.uid}};
+  e.extra = {
+      {"profiles", profiles},          {"policy_sha256", policy_digest(p)},          {"layers", layers},
+      {"landlock", landlock},          {"seccomp_rules", plan.seccomp.rules.size()}, {"network", to_string(plan.net)},
+      {"degraded", plan.degradations}, {"trace_fs", plan.seccomp.trace_fs},          {"uid", plan.uid}};
   return e;
 }
 
@@ -65,10 +61,16 @@ AuditEvent session_exit_event(const SessionResult& r, const SandboxPlan& plan, s
   else
     e.reason = "command exited";
   auto ms = [](const struct timeval& tv) { return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0; };
-  e.extra = {{"status", r.exit_code},          {"wall_ms", std::chrono::duration<double, std::milli>(wall).count()},
-             {"cpu_user_ms", ms(ru.ru_utime)}, {"cpu_system_ms", ms(ru.ru_stime)},
-             {"peak_rss_kib", ru.ru_maxrss},   {"memory_peak_bytes", r.memory_peak},
-             {"denials", writer.denials()},    {"denial_total", writer.denial_count()}};
+  e.extra = {{"status", r.exit_code},
+             {"wall_ms", std::chrono::duration<double, std::milli>(wall).count()},
+             {"cpu_user_ms", ms(ru.ru_utime)},
+             {"cpu_system_ms", ms(ru.ru_stime)},
+             {"peak_rss_kib", ru.ru_maxrss},
+             {"memory_peak_bytes", r.memory_peak},
+             // getrusage misses processes whose reaper was killed; the cgroup counts them all.
+             {"session_cpu_ms", r.cpu_usage_usec / 1000.0},
+             {"denials", writer.denials()},
+             {"denial_total", writer.denial_count()}};
   return e;
 }
 
