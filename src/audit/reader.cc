@@ -15,6 +15,7 @@
 #include "audit/event.h"
 #include "audit/writer.h"
 #include "util/error.h"
+#include "util/fd_io.h"
 
 namespace paddock {
 
@@ -129,18 +130,9 @@ ParsedLog read_log(const std::string& path) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw_errno("cannot stat audit log " + path);
   if (S_ISDIR(st.st_mode)) throw Error("audit log " + path + " is a folder");
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("cannot read audit log " + path);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  return parse_log_text(text);
+  std::optional<std::string> text = read_fd(fd.get());
+  if (!text) throw_errno("cannot read audit log " + path);
+  return parse_log_text(*text);
 }
 
 std::optional<AuditTime> parse_audit_timestamp(std::string_view ts) {

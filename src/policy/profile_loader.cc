@@ -14,6 +14,7 @@
 
 #include "audit/sha256.h"
 #include "policy/file_trust.h"
+#include "util/fd_io.h"
 #include "util/unique_fd.h"
 
 namespace paddock {
@@ -65,18 +66,9 @@ std::string read_profile_file(const std::string& path) {
   if (::fstat(fd.get(), &st) != 0) throw_errno(path + ": cannot stat profile");
   check_trusted_stat(st, path, "profile");
   if (st.st_size > 4 * 1024 * 1024) throw Error(path + ": profile is larger than 4 MiB");
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(path + ": cannot read profile");
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  return text;
+  std::optional<std::string> text = read_fd(fd.get());
+  if (!text) throw_errno(path + ": cannot read profile");
+  return *text;
 }
 
 // One profile file being parsed; every error carries file:line:column of the node at fault.

@@ -21,6 +21,7 @@
 
 #include "sandbox/systemd_scope.h"
 #include "util/error.h"
+#include "util/fd_io.h"
 
 namespace paddock {
 namespace {
@@ -38,18 +39,7 @@ constexpr auto kScopeTimeout = std::chrono::milliseconds(5000);
 std::optional<std::string> read_text(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  return read_fd(fd.get());
 }
 
 // Returns 0 or the errno. `create` (fake trees only) makes the file when it is missing.

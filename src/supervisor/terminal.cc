@@ -7,24 +7,10 @@
 #include <cerrno>
 
 #include "util/error.h"
+#include "util/fd_io.h"
 
 namespace paddock {
-namespace {
-
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 RawTerminal::RawTerminal(int fd) : fd_(fd) {
   if (::tcgetattr(fd_, &saved_) != 0) throw_errno("terminal: tcgetattr");
@@ -81,7 +67,7 @@ bool PtyRelay::on_master_readable() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return true;
     if (n <= 0) return false;  // EIO: every slave descriptor is closed
-    if (!write_all(out_, buf, static_cast<size_t>(n))) return false;
+    if (!write_fd(out_, std::string_view(buf, static_cast<size_t>(n)))) return false;
   }
 }
 
