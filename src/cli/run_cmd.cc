@@ -144,7 +144,11 @@ int run_command(const RunOptions& o) {
   std::vector<SecretValue> secrets = read_secrets(policy, facts);
   AuditWriter& audit = *audit_ptr;
   auto started = std::chrono::steady_clock::now();
-  SessionOptions sopts{o.verbosity<0, o.verbosity> 0, &audit, policy.limits.max_denials};
+  SessionOptions sopts;
+  sopts.quiet = o.verbosity < 0;
+  sopts.verbose = o.verbosity > 0;
+  sopts.audit = &audit;
+  sopts.max_denials = policy.limits.max_denials;
   auto say = [&](const std::string& what, const std::string& text) {
     if (o.verbosity >= 0) std::fprintf(stderr, "paddock: %s: %s\n", what.c_str(), text.c_str());
   };
@@ -193,7 +197,7 @@ int run_command(const RunOptions& o) {
     // Degradations are printed even with -q: the sandbox is weaker than the profile asked.
     for (const auto& d : plan.degradations) std::fprintf(stderr, "paddock: DEGRADED: %s\n", d.c_str());
     try {
-      audit.write(session_start_event(policy, plan));
+      sopts.on_started = [&] { audit.write(session_start_event(policy, plan)); };
       r = run_session(plan, std::move(secrets), sopts);
       break;
     } catch (const NamespacesUnavailable& e) {

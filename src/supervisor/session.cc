@@ -215,6 +215,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   }
   if (pid == 0) sandbox_init_main(args);  // never returns
   UniqueFd pid_fd(pidfd);
+  if (opts.on_started) opts.on_started();
   go_read.reset();
   if (go_write) {
     try {

@@ -21,6 +21,9 @@ struct SessionOptions {
   AuditWriter* audit = nullptr;
   std::optional<Setting<std::uint64_t>> max_denials;
   SessionCgroup* cgroup = nullptr;  // limits; the sandbox is started inside it
+  // Called once the sandbox exists (after clone, before anything in it can be denied): the
+  // session start event goes to the log there, so a plan that clone() refused never has one.
+  std::function<void()> on_started;
 };
 
 struct SessionResult {
