@@ -129,6 +129,13 @@ int run_command(const RunOptions& o) {
     if (!o.audit.empty() && o.audit != "-")
       protected_paths.push_back(normalize_path(o.audit[0] == '/' ? o.audit : vars.cwd + "/" + o.audit));
   }
+  // A session that never started (a refused plan, a missing secret) leaves no empty log behind.
+  struct EmptyLogRemover {
+    const std::unique_ptr<AuditWriter>& w;
+    ~EmptyLogRemover() {
+      if (w && w->next_seq() == 0 && w->path() != "-") ::unlink(w->path().c_str());
+    }
+  } empty_log_remover{audit_ptr};
   // --dry-run asks the kernel whether user namespaces work; a real run learns it from clone().
   HostFacts facts = gather_host_facts(policy, vars.cwd, o.dry_run, protected_paths);
   auto plan_for = [&](const HostFacts& f) {
