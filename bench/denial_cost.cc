@@ -23,10 +23,13 @@
 #include "audit/writer.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/seccomp_baseline.h"
+#include "stats.h"
 #include "supervisor/syscall_notify.h"
 #include "util/fd_passing.h"
 
 namespace {
+
+using paddock::bench::median;
 
 enum class Mode { Errno, Notify, NotifyAudit };
 
@@ -82,11 +85,6 @@ double measure(Mode mode, long calls, const std::string& log_dir) {
   close(res[0]);
   waitpid(pid, nullptr, 0);
   return ns;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 }  // namespace

@@ -16,9 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "stats.h"
+
 extern char** environ;
 
 namespace {
+
+using paddock::bench::median;
 
 struct Candidate {
   std::string name;
@@ -65,13 +69,6 @@ bool run_once(Candidate& c) {
   c.max_rss_kib = std::max(c.max_rss_kib, ru.ru_maxrss);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++c.failures;
   return true;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 }  // namespace

@@ -22,8 +22,11 @@
 
 #include "sandbox/seccomp.h"
 #include "sandbox/seccomp_baseline.h"
+#include "stats.h"
 
 namespace {
+
+using paddock::bench::median;
 
 enum class Filter { None, AllowAll, Paddock };
 enum class Loop { Getppid, FileIo };
@@ -72,11 +75,6 @@ double measure(Filter filter, Loop loop, long calls) {
   close(fds[0]);
   waitpid(pid, nullptr, 0);
   return ns;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 }  // namespace

@@ -24,7 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "stats.h"
+
 namespace {
+
+using paddock::bench::median;
 
 int loop(long n, const char* file) {
   auto t0 = std::chrono::steady_clock::now();
@@ -67,11 +71,6 @@ double run(const std::vector<std::string>& args) {
     return -1;
   }
   return std::strtod(text.c_str(), nullptr);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 }  // namespace

@@ -120,16 +120,7 @@ std::string normalize_host(std::string_view host) {
 }
 
 bool parse_literal(const std::string& text, Addr& out) {
-  if (text.find('\0') != std::string::npos) return false;
-  if (inet_pton(AF_INET, text.c_str(), out.b.data()) == 1) {
-    out.v6 = false;
-    return true;
-  }
-  if (inet_pton(AF_INET6, text.c_str(), out.b.data()) == 1) {
-    out.v6 = true;
-    return true;
-  }
-  return false;
+  return parse_ip_literal(text, out.b, out.v6);
 }
 
 // Numeric forms a resolver would read as an address ("10.1", "0x7f.1", "2130706433", "010.0.0.1")

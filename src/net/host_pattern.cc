@@ -43,17 +43,7 @@ void parse_ports(HostPattern& p, std::string_view ports, std::string_view whole)
 }
 
 bool parse_ip(std::string_view text, HostPattern& p) {
-  if (text.find('\0') != std::string_view::npos) return false;  // inet_pton would stop at the NUL
-  std::string s(text);
-  if (inet_pton(AF_INET, s.c_str(), p.addr.data()) == 1) {
-    p.ipv6 = false;
-    return true;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), p.addr.data()) == 1) {
-    p.ipv6 = true;
-    return true;
-  }
-  return false;
+  return parse_ip_literal(text, p.addr, p.ipv6);
 }
 
 std::string addr_text(const HostPattern& p) {
@@ -63,6 +53,20 @@ std::string addr_text(const HostPattern& p) {
 }
 
 }  // namespace
+
+bool parse_ip_literal(std::string_view text, std::array<std::uint8_t, 16>& addr, bool& v6) {
+  if (text.find('\0') != std::string_view::npos) return false;  // inet_pton would stop at the NUL
+  std::string s(text);
+  if (inet_pton(AF_INET, s.c_str(), addr.data()) == 1) {
+    v6 = false;
+    return true;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), addr.data()) == 1) {
+    v6 = true;
+    return true;
+  }
+  return false;
+}
 
 bool is_valid_hostname(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;

@@ -39,4 +39,8 @@ HostPattern parse_host_pattern(std::string_view text);
 
 bool is_valid_hostname(std::string_view name);
 
+// An IPv4 or IPv6 address literal into `addr` (4 or 16 bytes used); false if `text` is not one
+// (including text with an embedded NUL, which inet_pton would silently cut at).
+bool parse_ip_literal(std::string_view text, std::array<std::uint8_t, 16>& addr, bool& v6);
+
 }  // namespace paddock
