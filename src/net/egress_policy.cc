@@ -205,6 +205,19 @@ EgressDecision EgressPolicy::check_name(std::string_view host, std::uint16_t por
   return refuse(reason, allow_hint(name, port));
 }
 
+EgressDecision EgressPolicy::check_name_any_port(std::string_view host) const {
+  const std::string name = normalize_host(host);
+  for (const auto& g : allow_) {
+    if (!g.pattern.matches_name(name)) continue;
+    for (std::uint16_t port : {g.pattern.default_ports ? std::uint16_t{443} : g.pattern.port_lo,
+                               g.pattern.default_ports ? std::uint16_t{80} : g.pattern.port_hi}) {
+      EgressDecision d = check_name(name, port);
+      if (d.allowed) return d;
+    }
+  }
+  return check_name(name, 443);
+}
+
 EgressDecision EgressPolicy::check_address(const std::string& host, const std::uint8_t* addr, bool v6,
                                            std::uint16_t port) const {
   const Addr original = make_addr(addr, v6);

@@ -45,6 +45,10 @@ class EgressPolicy {
   // judged as a connection to that address.
   [[nodiscard]] Decision check_name(std::string_view host, std::uint16_t port) const;
 
+  // For the resolver: is the name allowed on at least one port? (Allowed: the decision of the
+  // first port that is; denied: the decision for port 443.)
+  [[nodiscard]] Decision check_name_any_port(std::string_view host) const;
+
   // The address about to be connected to (4 bytes, or 16 when v6). `host` is the name it was
   // resolved from (also checked with check_name), or empty for a connection to a literal.
   [[nodiscard]] Decision check_address(const std::string& host, const std::uint8_t* addr, bool v6,

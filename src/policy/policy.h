@@ -83,6 +83,14 @@ struct ToolDecl {
   Origin origin;
 };
 
+// Egress budgets of network mode "proxy": bytes sent out and outbound connections opened
+// (cumulative). Unset: unlimited.
+struct EgressBudget {
+  std::optional<Setting<std::uint64_t>> max_bytes_out;
+  std::optional<Setting<std::uint64_t>> max_connections;
+  [[nodiscard]] bool any() const { return max_bytes_out || max_connections; }
+};
+
 struct Limits {
   std::optional<Setting<std::uint64_t>> memory;  // bytes
   std::optional<Setting<std::uint64_t>> pids;
@@ -124,6 +132,9 @@ struct Policy {
   Setting<NetMode> net_mode{NetMode::None, {}};
   std::vector<HostGrant> net_allow;
   std::vector<HostGrant> net_deny;
+  EgressBudget net_budget;           // the whole session
+  EgressBudget net_budget_per_host;  // each destination host on its own
+
 
   std::vector<EnvPass> env_pass;
   std::vector<EnvSet> env_set;

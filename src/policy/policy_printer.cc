@@ -76,6 +76,15 @@ void print_policy(std::ostream& out, const Policy& p) {
       << (p.net_mode.origin.known() ? origin_comment(p.net_mode.origin) : "  # default") << "\n";
   print_list(out, "allow", p.net_allow, host);
   print_list(out, "deny", p.net_deny, host);
+  auto size = [](std::uint64_t v) { return toml_quote(format_size(v)); };
+  auto count = [](std::uint64_t v) { return std::to_string(v); };
+  print_setting(out, "max_bytes_out", p.net_budget.max_bytes_out, size);
+  print_setting(out, "max_connections", p.net_budget.max_connections, count);
+  if (p.net_budget_per_host.any()) {
+    out << "\n[network.per_host]\n";
+    print_setting(out, "max_bytes_out", p.net_budget_per_host.max_bytes_out, size);
+    print_setting(out, "max_connections", p.net_budget_per_host.max_connections, count);
+  }
 
   out << "\n[env]\n";
   print_list(out, "pass", p.env_pass, [](const EnvPass& e) { return e.name; });

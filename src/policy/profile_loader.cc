@@ -264,7 +264,7 @@ class Parser {
   }
 
   void network(const toml::table& t, Policy& p) const {
-    check_keys(t, "network", {"mode", "allow", "deny"});
+    check_keys(t, "network", {"mode", "allow", "deny", "max_bytes_out", "max_connections", "per_host"});
     if (const auto* n = t.get("mode")) {
       std::string m = string_of(*n, "network.mode");
       if (m == "none")
@@ -278,6 +278,22 @@ class Parser {
     }
     if (const auto* n = t.get("allow")) p.net_allow = hosts(*n, "network.allow");
     if (const auto* n = t.get("deny")) p.net_deny = hosts(*n, "network.deny");
+    budget(t, "network", p.net_budget);
+    if (const toml::node* n = t.get("per_host")) {
+      const toml::table& ph = table_of(*n, "network.per_host");
+      check_keys(ph, "network.per_host", {"max_bytes_out", "max_connections"});
+      budget(ph, "network.per_host", p.net_budget_per_host);
+    }
+  }
+
+  void budget(const toml::table& t, const std::string& where, EgressBudget& b) const {
+    if (const auto* n = t.get("max_bytes_out")) {
+      b.max_bytes_out = setting<std::uint64_t>(size_value(*n, where + ".max_bytes_out"), *n);
+    }
+    if (const auto* n = t.get("max_connections")) {
+      b.max_connections = setting<std::uint64_t>(
+          static_cast<std::uint64_t>(int_of(*n, where + ".max_connections", 1, INT32_MAX)), *n);
+    }
   }
 
   static bool valid_env_name(std::string_view s, bool allow_glob) {
@@ -566,6 +582,10 @@ void merge_layer(Policy& base, const Policy& layer) {
   if (layer.net_mode.origin.known()) base.net_mode = layer.net_mode;
   append(base.net_allow, layer.net_allow);
   append(base.net_deny, layer.net_deny);
+  override_opt(base.net_budget.max_bytes_out, layer.net_budget.max_bytes_out);
+  override_opt(base.net_budget.max_connections, layer.net_budget.max_connections);
+  override_opt(base.net_budget_per_host.max_bytes_out, layer.net_budget_per_host.max_bytes_out);
+  override_opt(base.net_budget_per_host.max_connections, layer.net_budget_per_host.max_connections);
   append(base.env_pass, layer.env_pass);
   replace_or_append(base.env_set, layer.env_set, [](const EnvSet& e) { return e.name; });
   replace_or_append(base.secrets, layer.secrets, [](const Secret& s) { return s.name; });

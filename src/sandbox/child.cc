@@ -190,6 +190,12 @@ void sandbox_init_main(const ChildArgs& a) {
       build_root_and_pivot(plan, *a.secrets, warnings);
       if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0) throw_errno("namespaces: sethostname");
       if (plan.clone_flags & CLONE_NEWNET) bring_up_loopback();
+      if (plan.proxy.enabled) {
+        // Created in here, served out there: the supervisor answers on them, the sandbox keeps none.
+        ProxyListeners l = open_proxy_listeners(plan.proxy);
+        for (const auto& fd : l.tcp) send_fd(a.control_fd, fd.get(), 'L');
+        send_fd(a.control_fd, l.dns_udp.get(), 'D');
+      }
     }
     std::string slave;
     if (a.pty) {

@@ -78,6 +78,8 @@ HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_
     }
   };
   for (const auto& g : p.deny) with_ancestors(g.path);
+  // Network mode "proxy" puts paddock's own files there (or where they point).
+  for (const char* f : {"/etc/resolv.conf", "/etc/hosts"}) h.paths.emplace(f, lstat_info(f));
   for (const auto& path : protected_paths) with_ancestors(path);
   h.protected_paths = std::move(protected_paths);
   return h;

@@ -246,6 +246,30 @@ class RootBuilder {
         if (::symlinkat(m.source.c_str(), dir.get(), name.c_str()) != 0 && errno != EEXIST) fail("symlink " + m.target);
         break;
       }
+      case MountOp::Kind::File: {
+        // A file on a tiny tmpfs of its own, bound read-only over the target.
+        UniqueFd t = new_fs("tmpfs", {{"mode", "0755"}, {"size", "64k"}, {"nr_inodes", "4"}},
+                            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, m.target);
+        {
+          UniqueFd f(::openat(t.get(), "file", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0444));
+          if (!f) fail("creating " + m.target);
+          size_t off = 0;
+          while (off < m.source.size()) {
+            ssize_t n = ::write(f.get(), m.source.data() + off, m.source.size() - off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) fail("writing " + m.target);
+            off += static_cast<size_t>(n);
+          }
+        }
+        UniqueFd tree(sys::open_tree(t.get(), "file", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+        if (!tree) fail("cloning " + m.target);
+        if (sys::mount_setattr(tree.get(), "", AT_EMPTY_PATH,
+                               MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) != 0) {
+          fail("read-only " + m.target);
+        }
+        attach(tree.get(), m.target, false, true);
+        break;
+      }
       case MountOp::Kind::Secrets: {
         UniqueFd t = new_fs("tmpfs", {{"mode", "0500"}, {"size", "1m"}},
                             MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, m.target);

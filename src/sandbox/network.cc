@@ -1,15 +1,102 @@
 #include "sandbox/network.h"
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "util/error.h"
-#include "util/unique_fd.h"
 
 namespace paddock {
+namespace {
+
+// RTM_NEWROUTE "local <family default> dev lo table local": every address of the family is
+// then one of this namespace's own, so a connect() to any of them lands on a local listener
+// (paddock's, on the allowed ports) instead of failing with ENETUNREACH.
+void add_local_default_route(int family) {
+  UniqueFd nl(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!nl) throw_errno("network: netlink socket");
+  struct {
+    struct nlmsghdr nh;
+    struct rtmsg rt;
+    char attrs[64];
+  } req{};
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+  req.nh.nlmsg_type = RTM_NEWROUTE;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+  req.nh.nlmsg_seq = 1;
+  req.rt.rtm_family = static_cast<unsigned char>(family);
+  req.rt.rtm_dst_len = 0;
+  req.rt.rtm_table = RT_TABLE_LOCAL;
+  req.rt.rtm_protocol = RTPROT_BOOT;
+  req.rt.rtm_scope = RT_SCOPE_HOST;
+  req.rt.rtm_type = RTN_LOCAL;
+  auto* rta = reinterpret_cast<struct rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
+  rta->rta_type = RTA_OIF;
+  rta->rta_len = RTA_LENGTH(sizeof(int));
+  int lo = static_cast<int>(::if_nametoindex("lo"));
+  if (lo == 0) throw_errno("network: finding lo");
+  std::memcpy(RTA_DATA(rta), &lo, sizeof lo);
+  req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+
+  struct sockaddr_nl kernel {};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(nl.get(), &req, req.nh.nlmsg_len, 0, reinterpret_cast<struct sockaddr*>(&kernel), sizeof kernel) < 0)
+    throw_errno("network: sending a route to the kernel");
+  char buf[512];
+  ssize_t n;
+  do {
+    n = ::recv(nl.get(), buf, sizeof buf, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(struct nlmsgerr)))) throw_errno("network: netlink answer");
+  auto* h = reinterpret_cast<struct nlmsghdr*>(buf);
+  if (h->nlmsg_type != NLMSG_ERROR) throw Error("network: unexpected netlink answer");
+  auto* e = static_cast<struct nlmsgerr*>(NLMSG_DATA(h));
+  if (e->error != 0) {
+    throw_errno(std::string("network: making every ") + (family == AF_INET ? "IPv4" : "IPv6") + " address local",
+                -e->error);
+  }
+}
+
+bool ipv6_available() {
+  UniqueFd s(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  return s.valid();
+}
+
+UniqueFd tcp_listener(std::uint16_t port, bool v6) {
+  UniqueFd s(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!s) throw_errno("network: listening socket");
+  int one = 1, zero = 0;
+  ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  int rc;
+  if (v6) {
+    // One dual-stack socket per port: IPv4 peers arrive as ::ffff:a.b.c.d.
+    if (::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0)
+      throw_errno("network: dual-stack listener");
+    struct sockaddr_in6 a {};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_any;
+    a.sin6_port = htons(port);
+    rc = ::bind(s.get(), reinterpret_cast<struct sockaddr*>(&a), sizeof a);
+  } else {
+    struct sockaddr_in a {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
+    a.sin_port = htons(port);
+    rc = ::bind(s.get(), reinterpret_cast<struct sockaddr*>(&a), sizeof a);
+  }
+  if (rc != 0) throw_errno("network: listening on port " + std::to_string(port));
+  if (::listen(s.get(), 4096) != 0) throw_errno("network: listen on port " + std::to_string(port));
+  return s;
+}
+
+}  // namespace
 
 void bring_up_loopback() {
   UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -19,6 +106,23 @@ void bring_up_loopback() {
   if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) throw_errno("network: reading lo flags");
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
   if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0) throw_errno("network: bringing lo up");
+}
+
+ProxyListeners open_proxy_listeners(const ProxyPlan& plan) {
+  const bool v6 = ipv6_available();
+  add_local_default_route(AF_INET);
+  if (v6) add_local_default_route(AF_INET6);
+  ProxyListeners out;
+  for (auto port : plan.listen_ports()) out.tcp.push_back(tcp_listener(port, v6));
+  out.dns_udp = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!out.dns_udp) throw_errno("network: DNS socket");
+  struct sockaddr_in a {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(plan.dns_port);
+  if (::bind(out.dns_udp.get(), reinterpret_cast<struct sockaddr*>(&a), sizeof a) != 0)
+    throw_errno("network: binding the resolver to 127.0.0.1:" + std::to_string(plan.dns_port));
+  return out;
 }
 
 }  // namespace paddock

@@ -299,9 +299,6 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
   plan.command = command;
   plan.net = p.net_mode.value;
 
-  if (p.net_mode.value == NetMode::Proxy) {
-    throw Error(p.net_mode.origin, "network: mode \"proxy\" is not available in this build; use \"none\" or \"host\"");
-  }
   if (p.net_mode.value == NetMode::Host) {
     plan.warnings.push_back("network mode \"host\" (" + p.net_mode.origin.short_str() +
                             "): the sandbox shares the host's network, nothing limits egress");
@@ -349,6 +346,7 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
         "to run. A profile may set sandbox.best_effort = [\"seccomp-notify\"]");
   }
   plan_env(p, h, plan);
+  plan_proxy(p, h, plan);
 
   plan.rlimits.push_back({RLIMIT_CORE, 0, 0, "core", builtin("no core dumps")});
   if (p.limits.nofile) {

@@ -3,6 +3,7 @@
 // Executing the plan (launcher.cc) only follows it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -55,9 +56,10 @@ struct MountOp {
     Secrets,   // tmpfs at /run/secrets holding the file-exposed secrets
     ReadOnly,  // bind target over itself read-only (e.g. /proc/sys, paddock's own state)
     Pin,       // bind target over itself: a mount point cannot be renamed or removed
+    File,      // a read-only file whose contents are `source` (paddock's /etc/resolv.conf, /etc/hosts)
   };
   Kind kind;
-  std::string source;  // host path (binds), link text (Symlink)
+  std::string source;  // host path (binds), link text (Symlink), contents (File)
   std::string target;  // path inside the sandbox
   Origin origin;
   std::string note;  // why, for display
@@ -151,6 +153,30 @@ struct ResourcePlan {
   [[nodiscard]] std::uint64_t memory_high() const { return memory ? memory->value / 10 * 9 : 0; }
 };
 
+// Network mode "proxy" (issue 5): the sandbox's network namespace has only lo, on which every
+// IPv4 and IPv6 address is local; paddock's supervisor owns listening sockets in it (created by
+// the sandbox during setup and passed out) and dials out from the host side only to allowed
+// destinations.
+struct ProxyPlan {
+  bool enabled = false;
+  // paddock's services on 127.0.0.1 (and ::1) inside the sandbox.
+  std::uint16_t http_port = 3128;
+  std::uint16_t socks_port = 1080;
+  std::uint16_t dns_port = 53;  // UDP and TCP
+  // Ports some allow entry names (80 and 443 for entries without one): paddock listens on them on
+  // every address, so programs that ignore proxy settings still reach allowed destinations.
+  std::vector<std::uint16_t> transparent_ports;
+  // The fake addresses paddock's resolver answers allowed names with, mapped back on connect.
+  std::array<std::uint8_t, 4> pool_base = {198, 18, 0, 0};
+  int pool_prefix = 15;
+  std::vector<HostGrant> allow, deny;
+  EgressBudget budget, per_host;
+  // Every TCP port paddock listens on inside (services and transparent), sorted, unique.
+  [[nodiscard]] std::vector<std::uint16_t> listen_ports() const;
+};
+
+inline constexpr std::size_t kMaxTransparentPorts = 1024;
+
 struct SandboxPlan {
   // Namespaces (CLONE_* flags) and whether a user namespace is used at all.
   bool namespaces = true;
@@ -158,6 +184,7 @@ struct SandboxPlan {
   std::uint32_t uid = 0, gid = 0;  // the same inside and outside
   std::string hostname = "paddock";
   NetMode net = NetMode::None;
+  ProxyPlan proxy;
 
   std::vector<MountOp> mounts;  // in execution order
   std::string cwd;              // inside the sandbox
@@ -175,6 +202,10 @@ struct SandboxPlan {
   std::vector<std::string> warnings;      // printed before running
   std::vector<std::string> degradations;  // layers weakened by best_effort (printed + audited)
 };
+
+// Network mode "proxy": the ProxyPlan, paddock's /etc/resolv.conf and /etc/hosts, the proxy
+// environment variables, Landlock's TCP connect ports. Pure. Part of make_plan.
+void plan_proxy(const Policy& policy, const HostFacts& host, SandboxPlan& plan);
 
 // Pure: no system calls. Throws Error when the policy cannot be honoured on this host and
 // no best_effort allows degrading (the caller exits 125).

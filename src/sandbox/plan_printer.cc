@@ -6,6 +6,7 @@
 #include "policy/policy_printer.h"
 #include "sandbox/plan.h"
 #include "sandbox/seccomp.h"
+#include "util/units.h"
 
 namespace paddock {
 namespace {
@@ -24,6 +25,7 @@ const char* mount_kind(MountOp::Kind k) {
     case MountOp::Kind::Secrets: return "secrets";
     case MountOp::Kind::ReadOnly: return "rebind-ro";
     case MountOp::Kind::Pin: return "pin";
+    case MountOp::Kind::File: return "file";
   }
   return "?";
 }
@@ -39,6 +41,33 @@ void print_plan(std::ostream& out, const SandboxPlan& plan) {
   out << "working directory: " << plan.cwd << "\n";
   out << "network: " << to_string(plan.net) << (plan.net == NetMode::None ? " (own namespace, only lo)" : "") << "\n";
 
+  if (plan.proxy.enabled) {
+    const ProxyPlan& pp = plan.proxy;
+    out << "\n[network proxy] (served by paddock's supervisor, dialled from the host side)\n";
+    out << "  HTTP proxy 127.0.0.1:" << pp.http_port << ", SOCKS5 127.0.0.1:" << pp.socks_port << ", DNS 127.0.0.1:"
+        << pp.dns_port << " (UDP, TCP)\n";
+    out << "  names allowed are answered from " << int(pp.pool_base[0]) << "." << int(pp.pool_base[1]) << "."
+        << int(pp.pool_base[2]) << "." << int(pp.pool_base[3]) << "/" << pp.pool_prefix << "\n";
+    out << "  transparent ports (every address):";
+    if (pp.transparent_ports.empty()) out << " none";
+    for (auto port : pp.transparent_ports) out << " " << port;
+    out << "\n";
+    for (const auto& g : pp.allow) out << "  allow " << g.pattern.str() << "   # " << g.origin.short_str() << "\n";
+    for (const auto& g : pp.deny) out << "  deny  " << g.pattern.str() << "   # " << g.origin.short_str() << "\n";
+    auto budget = [&](const char* scope, const EgressBudget& b) {
+      if (b.max_bytes_out) {
+        out << "  " << scope << " max_bytes_out " << format_size(b.max_bytes_out->value) << "   # "
+            << b.max_bytes_out->origin.short_str() << "\n";
+      }
+      if (b.max_connections) {
+        out << "  " << scope << " max_connections " << b.max_connections->value << "   # "
+            << b.max_connections->origin.short_str() << "\n";
+      }
+    };
+    budget("session", pp.budget);
+    budget("per host", pp.per_host);
+  }
+
   out << "\n[namespaces]\n";
   if (!plan.namespaces) {
     out << "  none (degraded)\n";
@@ -51,6 +80,8 @@ void print_plan(std::ostream& out, const SandboxPlan& plan) {
       out << std::string(11 - std::min<size_t>(10, std::string(mount_kind(m.kind)).size()), ' ') << m.target;
       if (m.kind == MountOp::Kind::Symlink)
         out << " -> " << m.source;
+      else if (m.kind == MountOp::Kind::File)
+        out << " (" << m.note << ")";
       else if (!m.source.empty() && m.source != m.target)
         out << " <- " << m.source;
       if (m.origin.known()) out << "   # " << m.origin.short_str();

@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "audit/writer.h"
+#include "net/proxy.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/child.h"
 #include "sandbox/seccomp.h"
@@ -297,6 +298,8 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   // seccomp listener has arrived the command may wait on us (a denied or traced call before or
   // in its exec): answer it meanwhile.
   UniqueFd master;
+  std::vector<UniqueFd> proxy_listeners;
+  UniqueFd proxy_dns;
   bool listener_gone = false;
   for (;;) {
     if (notifier && !listener_gone) {
@@ -319,6 +322,10 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
       master = std::move(fd);
     else if (tag == 'n')
       start_notifier(std::move(fd));
+    else if (tag == 'L')
+      proxy_listeners.push_back(std::move(fd));
+    else if (tag == 'D')
+      proxy_dns = std::move(fd);
   }
   ctl_parent.reset();
   // EOF without a message: the command has been exec'd.
@@ -371,6 +378,20 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
     }
   }
   if (notifier) epoll_add(ep.get(), notifier->fd(), EPOLLIN);
+  std::unique_ptr<EgressProxy> proxy;
+  if (plan.proxy.enabled) {
+    if (proxy_listeners.size() != plan.proxy.listen_ports().size() || !proxy_dns) {
+      kill_sandbox();
+      throw Error("network: the sandbox did not hand over the proxy's listening sockets");
+    }
+    ProxyOptions po;
+    po.audit = opts.audit;
+    po.verbose = opts.verbose;
+    po.quiet = opts.quiet;
+    po.on_denial = [&] { check_denials(); };
+    proxy = std::make_unique<EgressProxy>(plan.proxy, std::move(proxy_listeners), std::move(proxy_dns), po);
+    epoll_add(ep.get(), proxy->fd(), EPOLLIN);
+  }
   bool input_open = relay != nullptr;
   if (relay) {
     epoll_add(ep.get(), relay->in(), EPOLLIN);
@@ -415,6 +436,8 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
             ::syscall(SYS_pidfd_send_signal, pid_fd.get(), sig, nullptr, 0);
           }
         }
+      } else if (proxy && fd == proxy->fd()) {
+        proxy->run_ready();
       } else if (notifier && fd == notifier->fd()) {
         if ((events[i].events & (EPOLLHUP | EPOLLERR)) != 0 || !notifier->on_readable()) {
           ::epoll_ctl(ep.get(), EPOLL_CTL_DEL, notifier->fd(), nullptr);

@@ -469,10 +469,106 @@ TEST(PlanNamespaces, NetworkHostSharesTheNetworkWithAWarning) {
   EXPECT_THAT(p.warnings, Contains(AllOf(HasSubstr("host"), HasSubstr("p.toml:2"))));
 }
 
-TEST(PlanNamespaces, NetworkProxyIsRefusedAtItsLine) {
-  std::string e = plan_error("description = \"x\"\n[network]\nmode = \"proxy\"\nallow = [\"pypi.org\"]\n");
-  EXPECT_THAT(e, StartsWith("p.toml:3:8: "));
-  EXPECT_THAT(e, HasSubstr("proxy"));
+TEST(PlanProxy, EndpointsPortsEnvironmentAndFiles) {
+  SandboxPlan p = plan_of(
+      "[network]\n"
+      "mode = \"proxy\"\n"
+      "allow = [\"pypi.org\", \"api.example.com:8443\", \"10.0.0.0/8:22\", \"h.example:9000-9002\"]\n"
+      "deny = [\"evil.example\"]\n"
+      "max_bytes_out = \"10M\"\n"
+      "[network.per_host]\n"
+      "max_connections = 3\n");
+  EXPECT_EQ(p.net, NetMode::Proxy);
+  EXPECT_EQ(p.clone_flags, kAllNamespaces | CLONE_NEWNET);
+  ASSERT_TRUE(p.proxy.enabled);
+  EXPECT_THAT(p.proxy.transparent_ports, ElementsAre(22, 80, 443, 8443, 9000, 9001, 9002));
+  EXPECT_THAT(p.proxy.listen_ports(), ElementsAre(22, 53, 80, 443, 1080, 3128, 8443, 9000, 9001, 9002));
+  EXPECT_EQ(p.landlock.connect_ports, p.proxy.listen_ports());
+  EXPECT_EQ(p.proxy.allow.size(), 4u);
+  EXPECT_EQ(p.proxy.deny.size(), 1u);
+  ASSERT_TRUE(p.proxy.budget.max_bytes_out);
+  EXPECT_EQ(p.proxy.budget.max_bytes_out->value, 10u << 20);
+  EXPECT_EQ(p.proxy.budget.max_bytes_out->origin.short_str(), "p.toml:5");
+  EXPECT_FALSE(p.proxy.budget.max_connections);
+  ASSERT_TRUE(p.proxy.per_host.max_connections);
+  EXPECT_EQ(p.proxy.per_host.max_connections->value, 3u);
+  auto env = [&](const std::string& n) {
+    for (const auto& e : p.env) {
+      if (e.name == n) return e.value;
+    }
+    return std::string("<unset>");
+  };
+  EXPECT_EQ(env("HTTP_PROXY"), "http://127.0.0.1:3128");
+  EXPECT_EQ(env("https_proxy"), "http://127.0.0.1:3128");
+  EXPECT_EQ(env("ALL_PROXY"), "socks5h://127.0.0.1:1080");
+  EXPECT_EQ(env("no_proxy"), "localhost,127.0.0.1,::1");
+  int files = 0;
+  for (const auto& m : p.mounts) {
+    if (m.kind != K::File) continue;
+    ++files;
+    if (m.target == "/etc/resolv.conf") {
+      EXPECT_THAT(m.source, HasSubstr("nameserver 127.0.0.1\n"));
+    } else {
+      EXPECT_EQ(m.target, "/etc/hosts");
+      EXPECT_THAT(m.source, AllOf(HasSubstr("127.0.0.1\tlocalhost"), HasSubstr("paddock")));
+    }
+  }
+  EXPECT_EQ(files, 2);
+  std::ostringstream out;
+  print_plan(out, p);
+  EXPECT_THAT(out.str(), AllOf(HasSubstr("HTTP proxy 127.0.0.1:3128"), HasSubstr("SOCKS5 127.0.0.1:1080"),
+                               HasSubstr("198.18.0.0/15"), HasSubstr("max_bytes_out 10M")));
+}
+
+TEST(PlanProxy, ProfileEnvSetWinsOverTheProxyVariables) {
+  SandboxPlan p = plan_of(
+      "[network]\nmode = \"proxy\"\nallow = [\"pypi.org\"]\n[env]\nset = { NO_PROXY = \"localhost,.internal\" }\n");
+  int seen = 0;
+  for (const auto& e : p.env) {
+    if (e.name == "NO_PROXY") {
+      ++seen;
+      EXPECT_EQ(e.value, "localhost,.internal");
+    }
+  }
+  EXPECT_EQ(seen, 1);
+}
+
+TEST(PlanProxy, SymlinkedResolvConfIsReplacedWhereItPoints) {
+  HostFacts h = host();
+  symlink(h, "/etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf");
+  SandboxPlan p = plan_of("[network]\nmode = \"proxy\"\nallow = [\"pypi.org\"]\n", h);
+  std::vector<std::string> targets;
+  for (const auto& m : p.mounts) {
+    if (m.kind == K::File) targets.push_back(m.target);
+  }
+  EXPECT_THAT(targets, ElementsAre("/run/systemd/resolve/stub-resolv.conf", "/etc/hosts"));
+}
+
+TEST(PlanProxy, EmptyAllowListIsANoteAndNoTransparentPorts) {
+  SandboxPlan p = plan_of("[network]\nmode = \"proxy\"\n");
+  EXPECT_TRUE(p.proxy.transparent_ports.empty());
+  EXPECT_THAT(p.proxy.listen_ports(), ElementsAre(53, 1080, 3128));
+  EXPECT_THAT(p.notes, Contains(HasSubstr("empty network.allow")));
+}
+
+TEST(PlanProxy, HugePortRangesAreCappedWithANote) {
+  SandboxPlan p = plan_of("[network]\nmode = \"proxy\"\nallow = [\"h.example:1-65535\"]\n");
+  EXPECT_EQ(p.proxy.transparent_ports.size(), kMaxTransparentPorts);
+  EXPECT_THAT(p.notes, Contains(HasSubstr("HTTP proxy and SOCKS serve every allowed port")));
+}
+
+TEST(PlanProxy, NeedsANetworkNamespaceEvenWithBestEffort) {
+  HostFacts h = host();
+  h.userns = false;
+  std::string e = plan_error(
+      "[network]\nmode = \"proxy\"\nallow = [\"pypi.org\"]\n[sandbox]\nbest_effort = [\"namespaces\"]\n", h);
+  EXPECT_THAT(e, AllOf(StartsWith("p.toml:2:8: "), HasSubstr("network namespace")));
+}
+
+TEST(PlanProxy, OtherModesHaveNoProxy) {
+  EXPECT_FALSE(plan_of("[network]\nmode = \"none\"\n").proxy.enabled);
+  EXPECT_FALSE(plan_of("[network]\nmode = \"host\"\n").proxy.enabled);
+  for (const auto& e : plan_of("").env) EXPECT_NE(e.name, "HTTP_PROXY");
 }
 
 // ---------------------------------------------------------------------------------------------

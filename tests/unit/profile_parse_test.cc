@@ -587,5 +587,32 @@ TEST(ProfileErrors, BracketsOnlyForIpv6) {
               HasSubstr("brackets are only for IPv6 addresses"));
 }
 
+
+TEST(ProfileNetwork, EgressBudgetsForTheSessionAndPerHost) {
+  Policy p = parse(
+      "[network]\n"
+      "mode = \"proxy\"\n"
+      "max_bytes_out = \"5M\"\n"
+      "max_connections = 100\n"
+      "[network.per_host]\n"
+      "max_bytes_out = 4096\n"
+      "max_connections = 5\n");
+  ASSERT_TRUE(p.net_budget.max_bytes_out && p.net_budget.max_connections);
+  EXPECT_EQ(p.net_budget.max_bytes_out->value, 5u << 20);
+  EXPECT_EQ(p.net_budget.max_bytes_out->origin.short_str(), "p.toml:3");
+  EXPECT_EQ(p.net_budget.max_connections->value, 100u);
+  ASSERT_TRUE(p.net_budget_per_host.max_bytes_out && p.net_budget_per_host.max_connections);
+  EXPECT_EQ(p.net_budget_per_host.max_bytes_out->value, 4096u);
+  EXPECT_EQ(p.net_budget_per_host.max_connections->origin.short_str(), "p.toml:7");
+}
+
+TEST(ProfileNetwork, BadBudgetsAreErrorsAtTheirValue) {
+  EXPECT_THAT(parse_error("[network]\nmax_bytes_out = \"lots\"\n"), StartsWith("p.toml:2:17: "));
+  EXPECT_THAT(parse_error("[network]\nmax_connections = 0\n"), StartsWith("p.toml:2:19: "));
+  EXPECT_THAT(parse_error("[network]\nmax_connections = \"9\"\n"), StartsWith("p.toml:2:19: "));
+  EXPECT_THAT(parse_error("[network.per_host]\nmax_bytes = 1\n"), HasSubstr("max_bytes"));
+  EXPECT_THAT(parse_error("[network]\nper_host = 3\n"), StartsWith("p.toml:2:"));
+}
+
 }  // namespace
 }  // namespace paddock
