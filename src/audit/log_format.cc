@@ -395,6 +395,9 @@ std::optional<std::string> allow_hint(const LogEvent& e) {
     return std::string(wants_write(fs_access(e)) ? "filesystem.write" : "filesystem.read") + " = [" +
            toml_string(path) + "]";
   }
+  // The layer's own hint when it gave one (the egress policy knows, e.g., that a loopback
+  // address needs an address entry, or which budget ran out).
+  if (std::string own = e.extra_string("hint"); !own.empty() && (e.layer == "net" || e.layer == "dns")) return own;
   if (e.layer == "net") {
     std::string target = net_target(e);
     if (target.empty()) return std::nullopt;
@@ -510,6 +513,18 @@ void LogTable::event(const LogEvent& e) {
   if (e.is_denial()) {
     detail("attempted:", printable(describe_attempt(e)));
     if (auto hint = allow_hint(e)) detail("allow with:", printable(*hint));
+    return;
+  }
+  if (e.layer == "net" && e.action == "result") {
+    auto num = [&e](const char* key) -> std::uint64_t {
+      auto it = e.extra.find(key);
+      return it != e.extra.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+    };
+    std::string via = e.extra_string("path");
+    std::string address = e.extra_string("address");
+    detail("traffic:", printable(format_size(num("bytes_out")) + " out, " + format_size(num("bytes_in")) + " in, " +
+                                 format_elapsed(static_cast<double>(num("duration_ms"))) +
+                                 (via.empty() ? "" : ", via " + via) + (address.empty() ? "" : ", " + address)));
     return;
   }
   if (e.is_session("start")) {

@@ -279,7 +279,7 @@ class EgressProxy::Impl {
               nlohmann::json extra) {
     ++stats_.denials;
     event(layer, "deny", subject, reason, std::move(extra));
-    if (!opts_.quiet || opts_.verbose) {
+    if (opts_.verbose) {
       std::fprintf(stderr, "paddock: denied %s %s: %s\n", layer == "dns" ? "DNS" : "connection to", subject.c_str(),
                    reason.c_str());
     }
@@ -426,6 +426,7 @@ class EgressProxy::Impl {
     d.reason = scope + "network." + what + " = " + std::to_string(s.value) + " (" + s.origin.short_str() +
                ") used up";
     d.rule = s.origin;
+    d.hint = "network." + what + " = <more than " + std::to_string(s.value) + ">";
     return d;
   }
 
@@ -629,6 +630,7 @@ class EgressProxy::Impl {
       nlohmann::json j = conn_fields(c);
       j["limit"] = "max_bytes_out";
       j["rule"] = d.rule.short_str();
+      j["hint"] = d.hint;
       denied("net", host_port(c.host, c.port), d.reason + "; the connection was closed", j);
       c.reset_client = true;
       close_conn(c.id);

@@ -111,6 +111,16 @@ void plan_proxy(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
   plan.mounts.push_back(
       {MountOp::Kind::File, hosts_file(plan.hostname), file_target(h, "/etc/hosts"), o, "paddock's hosts file"});
 
+  // Direct connections to any other port fail in the kernel; the supervisor records them.
+  if (plan.seccomp.enabled && plan.seccomp.notify) {
+    SeccompRule r;
+    r.syscall = "connect";
+    r.trace = true;
+    r.why = "network proxy: records direct connections to ports paddock does not serve";
+    r.origin = o;
+    plan.seccomp.rules.push_back(r);
+  }
+
   // Only paddock's own listeners can be connected to (Landlock ABI >= 4); nothing else is
   // listening in the namespace anyway, this makes the refusal explicit.
   plan.landlock.connect_ports = pp.listen_ports();

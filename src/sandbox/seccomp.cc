@@ -73,7 +73,7 @@ std::string cond_str(const Cond& c) {
 }
 
 std::string action_str(const SeccompRule& r) {
-  if (r.trace) return "NOTIFY, then continue (records paths outside the grants)";
+  if (r.trace) return "NOTIFY, then continue (recorded by the supervisor; the kernel decides)";
   return r.action == SeccompRule::Action::Kill ? "KILL" : errno_name(r.err);
 }
 

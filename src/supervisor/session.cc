@@ -27,6 +27,7 @@
 #include "sandbox/child.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/seccomp_prebuilt.h"
+#include "supervisor/connect_trace.h"
 #include "supervisor/fs_trace.h"
 #include "supervisor/limit_watch.h"
 #include "supervisor/syscall_notify.h"
@@ -267,6 +268,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
 
   std::unique_ptr<SyscallNotifier> notifier;
   std::unique_ptr<FsTracer> tracer;
+  std::unique_ptr<ConnectTracer> connect_tracer;
   // Ending the session: pid 1 first (the kernel then kills its namespace), every process of
   // the cgroup at once, and no further answer to a waiting system call: it gets SIGKILL.
   auto kill_sandbox = [&] {
@@ -288,8 +290,18 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
                                                  [&] { check_denials(); });
     if (plan.seccomp.trace_fs) {
       tracer = std::make_unique<FsTracer>(plan, opts.audit, opts.verbose, [&] { check_denials(); });
-      notifier->set_trace_handler([t = tracer.get()](int fd, const struct seccomp_notif& req, const std::string& name) {
-        t->on_notification(fd, req, name);
+    }
+    if (plan.proxy.enabled) {
+      connect_tracer = std::make_unique<ConnectTracer>(plan.proxy, opts.audit, opts.verbose, [&] { check_denials(); });
+    }
+    if (tracer || connect_tracer) {
+      notifier->set_trace_handler([t = tracer.get(), c = connect_tracer.get()](
+                                      int fd, const struct seccomp_notif& req, const std::string& name) {
+        if (name == "connect") {
+          if (c != nullptr) c->on_notification(fd, req);
+        } else if (t != nullptr) {
+          t->on_notification(fd, req, name);
+        }
       });
     }
   };
