@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "net/host_pattern.h"
@@ -159,7 +161,8 @@ std::optional<HttpProxyParse> parse_request_line(std::string_view line, HttpProx
   if (!is_token(method)) return fail(400, "malformed method " + quote(method));
   if (target.empty()) return fail(400, "empty request target");
   for (char c : target) {
-    if (c <= 0x20 || c >= 0x7F) return fail(400, "invalid byte in request target " + quote(target));
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F) return fail(400, "invalid byte in request target " + quote(target));
   }
   if (version != "HTTP/1.1" && version != "HTTP/1.0") {
     if (version.size() == 8 && version.starts_with("HTTP/") && is_digit(version[5]) && version[6] == '.' &&
@@ -280,6 +283,11 @@ std::optional<HttpProxyParse> check_fields(const std::vector<Field>& fields, con
   return std::nullopt;
 }
 
+// A host as it appears in an authority: an IPv6 literal in brackets.
+std::string bracketed(std::string_view host) {
+  return host.find(':') == std::string_view::npos ? std::string(host) : "[" + std::string(host) + "]";
+}
+
 std::string build_forward_head(const HttpProxyRequest& r, const std::vector<Field>& fields,
                                const std::vector<std::string>& connection_named) {
   std::string head = r.method + " " + r.target + " " + r.version + "\r\n";
@@ -302,16 +310,11 @@ std::string build_forward_head(const HttpProxyRequest& r, const std::vector<Fiel
   if (has_host) {
     head += client_host;
   } else {
-    head += r.host.find(':') == std::string::npos ? r.host : "[" + r.host + "]";
+    head += bracketed(r.host);
     if (r.port != 80) head += ":" + std::to_string(r.port);
   }
   head += "\r\nConnection: close\r\n\r\n";
   return head;
-}
-
-std::string host_port_text(std::string_view host, std::uint16_t port) {
-  std::string out = host.find(':') == std::string_view::npos ? std::string(host) : "[" + std::string(host) + "]";
-  return out + ":" + std::to_string(port);
 }
 
 }  // namespace
@@ -441,7 +444,7 @@ std::string http_response(int status, std::string_view body, const std::vector<s
 }
 
 std::string http_denied_response(const HttpDenial& d) {
-  const std::string dest = host_port_text(d.host, d.port);
+  const std::string dest = bracketed(d.host) + ":" + std::to_string(d.port);
   std::string body = "paddock, the sandbox you are running in, blocked the connection to " + dest + ".\n";
   const std::string reason = d.reason.empty() ? "not allowed by the sandbox profile" : d.reason;
   body += "Reason: " + reason + (reason.ends_with('.') ? "\n" : ".\n");

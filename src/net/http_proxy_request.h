@@ -43,8 +43,8 @@ struct HttpProxyParse {
   std::string error;         // when Error: one line for a person
 };
 
-inline constexpr std::size_t kHttpProxyMaxHead = 16 * 1024;        // whole head, blank line included
-inline constexpr std::size_t kHttpProxyMaxRequestLine = 8 * 1024;  // without its line ending
+inline constexpr std::size_t kHttpProxyMaxHead = std::size_t{16} * 1024;        // whole head, blank line included
+inline constexpr std::size_t kHttpProxyMaxRequestLine = std::size_t{8} * 1024;  // without its line ending
 inline constexpr std::size_t kHttpProxyMaxHeaders = 100;
 
 // Parses the request head from the bytes received so far (call again with more bytes while

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -173,6 +174,11 @@ class EgressProxy::Impl {
         dns_(policy_, pool_),
         listeners_(std::move(listeners)),
         dns_udp_(std::move(dns_udp)) {
+    // splice() into a socket whose peer is gone raises SIGPIPE (it has no MSG_NOSIGNAL): the
+    // relay wants EPIPE instead. The sandbox already exists, so it does not inherit this.
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore, &old_sigpipe_);
     // Each open connection holds up to six descriptors (two sockets, two pipes).
     struct rlimit rl {};
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -195,6 +201,10 @@ class EgressProxy::Impl {
   }
 
   ~Impl() {
+    struct SigpipeRestore {
+      struct sigaction old;
+      ~SigpipeRestore() { ::sigaction(SIGPIPE, &old, nullptr); }
+    } restore{old_sigpipe_};
     std::vector<std::uint64_t> ids;
     ids.reserve(conns_.size());
     for (auto& [id, c] : conns_) ids.push_back(id);
@@ -352,26 +362,8 @@ class EgressProxy::Impl {
     } else {
       r.path = Path::Transparent;
       r.port = local.port;
-      std::array<std::uint8_t, 4> v4{};
-      std::memcpy(v4.data(), local.bytes.data(), 4);
-      if (!local.v6 && pool_.contains(v4)) {
-        auto name = pool_.name_for(v4);
-        if (!name) {
-          r.host = address_text(local.bytes.data(), false);
-          r.reset_client = true;
-          denied("net", host_port(r.host, r.port),
-                 r.host + " is one of paddock's resolver addresses but stands for no name (a stale answer?)",
-                 conn_fields(r));
-          close_conn(r.id);
-          return;
-        }
-        r.host = *name;
-        decide(r);
-      } else {
-        r.host = address_text(local.bytes.data(), local.v6);
-        r.literal = true;
-        decide(r);
-      }
+      r.host = address_text(local.bytes.data(), local.v6);
+      decide(r);
       return;
     }
     update(r);
@@ -434,9 +426,25 @@ class EgressProxy::Impl {
     EgressDecision d;
     std::array<std::uint8_t, 16> lit{};
     bool v6 = false;
-    if (c.literal || parse_ip_literal(c.host, lit, v6)) {
+    if (parse_ip_literal(c.host, lit, v6)) {
+      // One of the resolver's own addresses (a client that resolved the name itself before
+      // asking the HTTP proxy or SOCKS, as socks5:// clients do) stands for its name.
+      std::array<std::uint8_t, 4> v4{};
+      std::memcpy(v4.data(), lit.data(), 4);
+      if (!v6 && pool_.contains(v4)) {
+        auto name = pool_.name_for(v4);
+        if (!name) {
+          EgressDecision stale;
+          stale.reason = c.host + " is one of paddock's resolver addresses but stands for no name (a stale answer?)";
+          refuse(c, stale);
+          return;
+        }
+        c.host = *name;
+        c.literal = false;
+        decide(c);
+        return;
+      }
       c.literal = true;
-      parse_ip_literal(c.host, lit, v6);
       d = policy_.check_address("", lit.data(), v6, c.port);
     } else {
       d = policy_.check_name(c.host, c.port);
@@ -1060,6 +1068,7 @@ class EgressProxy::Impl {
   bool audit_failed_ = false;
   Clock::time_point last_fd_warning_{};
   ProxyStats stats_;
+  struct sigaction old_sigpipe_ {};
 };
 
 EgressProxy::EgressProxy(const ProxyPlan& plan, std::vector<UniqueFd> tcp_listeners, UniqueFd dns_udp,

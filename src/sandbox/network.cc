@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <array>
 #include <cstring>
 #include <string>
 
@@ -16,12 +17,45 @@
 namespace paddock {
 namespace {
 
+// Sends one netlink request and waits for its acknowledgement; throws naming `what`.
+void netlink_request(void* msg, std::size_t len, const std::string& what) {
+  UniqueFd nl(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!nl) throw_errno("network: netlink socket");
+  struct sockaddr_nl kernel {};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(nl.get(), msg, len, 0, reinterpret_cast<struct sockaddr*>(&kernel), sizeof kernel) < 0)
+    throw_errno("network: " + what);
+  char buf[512];
+  ssize_t n;
+  do {
+    n = ::recv(nl.get(), buf, sizeof buf, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(struct nlmsgerr)))) throw_errno("network: netlink answer");
+  auto* h = reinterpret_cast<struct nlmsghdr*>(buf);
+  if (h->nlmsg_type != NLMSG_ERROR) throw Error("network: unexpected netlink answer");
+  auto* e = static_cast<struct nlmsgerr*>(NLMSG_DATA(h));
+  if (e->error != 0) throw_errno("network: " + what, -e->error);
+}
+
+template <typename Req>
+void add_attr(Req& req, unsigned short type, const void* data, std::size_t size) {
+  auto* rta = reinterpret_cast<struct rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
+  rta->rta_type = type;
+  rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(size));
+  std::memcpy(RTA_DATA(rta), data, size);
+  req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+int loopback_index() {
+  int lo = static_cast<int>(::if_nametoindex("lo"));
+  if (lo == 0) throw_errno("network: finding lo");
+  return lo;
+}
+
 // RTM_NEWROUTE "local <family default> dev lo table local": every address of the family is
 // then one of this namespace's own, so a connect() to any of them lands on a local listener
 // (paddock's, on the allowed ports) instead of failing with ENETUNREACH.
 void add_local_default_route(int family) {
-  UniqueFd nl(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!nl) throw_errno("network: netlink socket");
   struct {
     struct nlmsghdr nh;
     struct rtmsg rt;
@@ -37,31 +71,31 @@ void add_local_default_route(int family) {
   req.rt.rtm_protocol = RTPROT_BOOT;
   req.rt.rtm_scope = RT_SCOPE_HOST;
   req.rt.rtm_type = RTN_LOCAL;
-  auto* rta = reinterpret_cast<struct rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
-  rta->rta_type = RTA_OIF;
-  rta->rta_len = RTA_LENGTH(sizeof(int));
-  int lo = static_cast<int>(::if_nametoindex("lo"));
-  if (lo == 0) throw_errno("network: finding lo");
-  std::memcpy(RTA_DATA(rta), &lo, sizeof lo);
-  req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+  int lo = loopback_index();
+  add_attr(req, RTA_OIF, &lo, sizeof lo);
+  netlink_request(&req, req.nh.nlmsg_len,
+                  std::string("making every ") + (family == AF_INET ? "IPv4" : "IPv6") + " address local");
+}
 
-  struct sockaddr_nl kernel {};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(nl.get(), &req, req.nh.nlmsg_len, 0, reinterpret_cast<struct sockaddr*>(&kernel), sizeof kernel) < 0)
-    throw_errno("network: sending a route to the kernel");
-  char buf[512];
-  ssize_t n;
-  do {
-    n = ::recv(nl.get(), buf, sizeof buf, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(struct nlmsgerr)))) throw_errno("network: netlink answer");
-  auto* h = reinterpret_cast<struct nlmsghdr*>(buf);
-  if (h->nlmsg_type != NLMSG_ERROR) throw Error("network: unexpected netlink answer");
-  auto* e = static_cast<struct nlmsgerr*>(NLMSG_DATA(h));
-  if (e->error != 0) {
-    throw_errno(std::string("network: making every ") + (family == AF_INET ? "IPv4" : "IPv6") + " address local",
-                -e->error);
-  }
+// An IPv4 address on lo that is not a loopback one: getaddrinfo() with AI_ADDRCONFIG returns
+// IPv4 answers only when the system has such an address, and many programs ask that way.
+void add_global_ipv4_address(const std::array<std::uint8_t, 4>& addr) {
+  struct {
+    struct nlmsghdr nh;
+    struct ifaddrmsg ifa;
+    char attrs[64];
+  } req{};
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+  req.nh.nlmsg_type = RTM_NEWADDR;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+  req.nh.nlmsg_seq = 2;
+  req.ifa.ifa_family = AF_INET;
+  req.ifa.ifa_prefixlen = 32;
+  req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+  req.ifa.ifa_index = static_cast<unsigned>(loopback_index());
+  add_attr(req, IFA_LOCAL, addr.data(), 4);
+  add_attr(req, IFA_ADDRESS, addr.data(), 4);
+  netlink_request(&req, req.nh.nlmsg_len, "adding the sandbox's own address");
 }
 
 bool ipv6_available() {
@@ -112,6 +146,8 @@ ProxyListeners open_proxy_listeners(const ProxyPlan& plan) {
   const bool v6 = ipv6_available();
   add_local_default_route(AF_INET);
   if (v6) add_local_default_route(AF_INET6);
+  // The pool's network address: never handed out for a name.
+  add_global_ipv4_address(plan.pool_base);
   ProxyListeners out;
   for (auto port : plan.listen_ports()) out.tcp.push_back(tcp_listener(port, v6));
   out.dns_udp = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
