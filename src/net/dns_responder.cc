@@ -59,8 +59,8 @@ DnsAnswer DnsResponder::answer(std::span<const std::uint8_t> message) {
   if (t == kDnsTypeA || t == kDnsTypeANY) {
     std::array<std::array<std::uint8_t, 4>, 1> addrs{pool_.address_for(q->question.name)};
     const auto& a = addrs[0];
-    out.answer = std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
-                 std::to_string(a[3]);
+    out.answer =
+        std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." + std::to_string(a[3]);
     // A short TTL: the mapping is only as stable as the session.
     out.response = answer_a(*q, addrs, 60);
   } else {

@@ -230,7 +230,7 @@ std::optional<HttpProxyParse> parse_field(std::string_view line, std::vector<Fie
 
 // Framing and routing fields, checked once the whole head is in: the request-smuggling guards
 // (one body length both we and the upstream agree on), the Host header, the Connection list.
-std::optional<HttpProxyParse> check_fields(const std::vector<Field>& fields, const HttpProxyRequest& r,
+std::optional<HttpProxyParse> check_fields(const std::vector<Field>& fields, HttpProxyRequest& r,
                                            std::vector<std::string>* connection_named) {
   const Field* content_length = nullptr;
   const Field* transfer_encoding = nullptr;
@@ -271,7 +271,9 @@ std::optional<HttpProxyParse> check_fields(const std::vector<Field>& fields, con
     if (!iequals(transfer_encoding->value, "chunked")) {
       return fail(501, "Transfer-Encoding " + quote(transfer_encoding->value) + " is not supported (only chunked)");
     }
+    r.chunked = true;
   }
+  if (content_length) r.content_length = std::stoull(std::string(content_length->value));
   // A Host naming another site than the URL would reach that site on a shared server (domain
   // fronting) while the policy only saw the URL's host.
   if (host && r.kind == HttpProxyRequest::Kind::Forward) {

@@ -33,6 +33,9 @@ struct HttpProxyRequest {
   // One upstream connection serves one request.
   std::string forward_head;
   std::size_t head_size = 0;  // bytes of the input the head took (anything after it is body, relayed as is)
+  // The request body's framing: Content-Length (0 when absent), or chunked.
+  std::uint64_t content_length = 0;
+  bool chunked = false;
 };
 
 struct HttpProxyParse {

@@ -2,9 +2,9 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -27,6 +27,7 @@
 #include "net/dns_responder.h"
 #include "net/egress_policy.h"
 #include "net/host_resolver.h"
+#include "net/http_body.h"
 #include "net/http_proxy_request.h"
 #include "net/socks5.h"
 #include "util/error.h"
@@ -36,9 +37,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kHeadTimeout = std::chrono::seconds(30);    // to send a complete request head
+constexpr auto kHeadTimeout = std::chrono::seconds(30);     // to send a complete request head
 constexpr auto kConnectTimeout = std::chrono::seconds(15);  // host-side connect, resolution included
 constexpr std::size_t kSplice = 1 << 20;                    // bytes per splice into a pipe
+constexpr std::uint64_t kBulk = 1 << 20;                    // bytes before a connection counts as bulk
+constexpr std::size_t kBulkPipe = 1 << 20;                  // its pipes' capacity then
 constexpr int kRoundsPerEvent = 8;                          // fairness between busy connections
 constexpr int kDnsPerEvent = 64;
 constexpr std::uint32_t kUnwatched = 0xffffffffu;  // an epoll mask: not in the set at all
@@ -117,6 +120,8 @@ void set_reset_on_close(int fd) {
 struct Pipe {
   UniqueFd r, w;
   std::size_t pending = 0;  // bytes in the pipe
+  std::uint64_t moved = 0;  // bytes through it so far
+  bool grown = false;
   bool open() {
     int p[2];
     if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return false;
@@ -155,6 +160,10 @@ struct Conn {
   std::uint64_t bytes_out = 0, bytes_in = 0;
   std::uint32_t client_mask = kUnwatched, upstream_mask = kUnwatched;
   bool reset_client = false;  // close the client with a RST (transparent refusals)
+  std::size_t scanned = 0;    // bytes of `in` already searched for a line end
+  // Path::Http: the one request body relayed; bytes after it are dropped.
+  HttpBodyFramer body = HttpBodyFramer::none();
+  bool extra_noted = false;
 };
 
 struct Budget {
@@ -267,8 +276,8 @@ class EgressProxy::Impl {
 
   // ---- audit -------------------------------------------------------------------------------
 
-  void event(const std::string& layer, const std::string& action, const std::string& subject,
-             const std::string& reason, nlohmann::json extra) {
+  void event(const std::string& layer, const std::string& action, const std::string& subject, const std::string& reason,
+             nlohmann::json extra) {
     if (opts_.audit == nullptr) return;
     AuditEvent e;
     e.layer = layer;
@@ -285,8 +294,7 @@ class EgressProxy::Impl {
     }
   }
 
-  void denied(const std::string& layer, const std::string& subject, const std::string& reason,
-              nlohmann::json extra) {
+  void denied(const std::string& layer, const std::string& subject, const std::string& reason, nlohmann::json extra) {
     ++stats_.denials;
     event(layer, "deny", subject, reason, std::move(extra));
     if (opts_.verbose) {
@@ -415,8 +423,7 @@ class EgressProxy::Impl {
   EgressDecision budget_refusal(const std::string& what, const Setting<std::uint64_t>& s, const std::string& scope) {
     EgressDecision d;
     d.allowed = false;
-    d.reason = scope + "network." + what + " = " + std::to_string(s.value) + " (" + s.origin.short_str() +
-               ") used up";
+    d.reason = scope + "network." + what + " = " + std::to_string(s.value) + " (" + s.origin.short_str() + ") used up";
     d.rule = s.origin;
     d.hint = "network." + what + " = <more than " + std::to_string(s.value) + ">";
     return d;
@@ -463,6 +470,16 @@ class EgressProxy::Impl {
     if (plan_.per_host.max_connections && host_budget.connections >= plan_.per_host.max_connections->value) {
       refuse(c, budget_refusal("per_host.max_connections", *plan_.per_host.max_connections, c.host + ": "),
              {{"limit", "max_connections"}});
+      return;
+    }
+    // A bytes budget already used up refuses new connections too, before anything is dialled.
+    if (plan_.budget.max_bytes_out && session_.bytes_out >= plan_.budget.max_bytes_out->value) {
+      refuse(c, budget_refusal("max_bytes_out", *plan_.budget.max_bytes_out, ""), {{"limit", "max_bytes_out"}});
+      return;
+    }
+    if (plan_.per_host.max_bytes_out && host_budget.bytes_out >= plan_.per_host.max_bytes_out->value) {
+      refuse(c, budget_refusal("per_host.max_bytes_out", *plan_.per_host.max_bytes_out, c.host + ": "),
+             {{"limit", "max_bytes_out"}});
       return;
     }
     ++session_.connections;
@@ -630,11 +647,10 @@ class EgressProxy::Impl {
   bool charge_bytes_out(Conn& c, std::uint64_t n) {
     if (n == 0) return true;
     if (n > bytes_left(c)) {
-      bool session = plan_.budget.max_bytes_out &&
-                     session_.bytes_out + n > plan_.budget.max_bytes_out->value;
-      EgressDecision d =
-          session ? budget_refusal("max_bytes_out", *plan_.budget.max_bytes_out, "")
-                  : budget_refusal("per_host.max_bytes_out", *plan_.per_host.max_bytes_out, c.host + ": ");
+      bool session = plan_.budget.max_bytes_out && session_.bytes_out + n > plan_.budget.max_bytes_out->value;
+      EgressDecision d = session
+                             ? budget_refusal("max_bytes_out", *plan_.budget.max_bytes_out, "")
+                             : budget_refusal("per_host.max_bytes_out", *plan_.per_host.max_bytes_out, c.host + ": ");
       nlohmann::json j = conn_fields(c);
       j["limit"] = "max_bytes_out";
       j["rule"] = d.rule.short_str();
@@ -722,6 +738,13 @@ class EgressProxy::Impl {
         break;
       }
       p.pending += static_cast<std::size_t>(n);
+      p.moved += static_cast<std::uint64_t>(n);
+      if (!p.grown && p.moved >= kBulk) {
+        // A bulk transfer: a larger pipe moves it in fewer system calls. Only then, because
+        // the kernel charges pipe capacity per user, and idle connections should not use it up.
+        p.grown = true;
+        ::fcntl(p.w.get(), F_SETPIPE_SZ, static_cast<int>(kBulkPipe));
+      }
       if (outbound && !charge_bytes_out(c, static_cast<std::uint64_t>(n))) {
         gone = true;
         return false;
@@ -736,7 +759,7 @@ class EgressProxy::Impl {
 
   void pump(Conn& c) {
     bool gone = false;
-    bool ok = pump_dir(c, true, gone);
+    bool ok = c.path == Path::Http ? pump_http_request(c, gone) : pump_dir(c, true, gone);
     if (gone) return;
     if (ok) ok = pump_dir(c, false, gone);
     if (gone) return;
@@ -852,6 +875,12 @@ class EgressProxy::Impl {
   }
 
   bool parse_http(Conn& c) {
+    // The parser reads the whole head again on each call: only call it when a line ended.
+    if (c.in.find('\n', c.scanned) == std::string::npos && c.in.size() < kHttpProxyMaxHead) {
+      c.scanned = c.in.size();
+      return false;
+    }
+    c.scanned = c.in.size();
     HttpProxyParse r = parse_http_proxy_request(c.in);
     if (r.state == HttpProxyParse::State::Incomplete) return false;
     if (r.state == HttpProxyParse::State::Error) {
@@ -871,10 +900,58 @@ class EgressProxy::Impl {
       c.path = Path::Connect;
     } else {
       c.path = Path::Http;
+      c.body = q.chunked ? HttpBodyFramer::chunked() : HttpBodyFramer::length(q.content_length);
+      std::size_t take = c.body.feed(c.in);
+      if (take < c.in.size()) extra_after_request(c);
+      c.in.resize(take);
       c.in.insert(0, q.forward_head);
     }
     decide(c);
     return false;
+  }
+
+  void extra_after_request(Conn& c) {
+    if (c.extra_noted) return;
+    c.extra_noted = true;
+    event("net", "warn", host_port(c.host, c.port),
+          c.body.error() ? "malformed chunked request body: the rest was not relayed"
+                         : "a second request on one proxy connection was not relayed (one request per connection; "
+                           "the client reconnects)",
+          conn_fields(c));
+  }
+
+  // Path::Http, client to upstream: the request body and nothing after it.
+  bool pump_http_request(Conn& c, bool& gone) {
+    bool blocked = false;
+    if (!flush(c.upstream.get(), c.to_upstream, c.to_upstream_off, blocked)) return false;
+    if (blocked) return true;
+    char buf[16384];
+    for (int round = 0; round < kRoundsPerEvent && !c.client_eof; ++round) {
+      ssize_t n = ::recv(c.client.get(), buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      if (n < 0) return false;
+      if (n == 0) {
+        c.client_eof = true;
+        break;
+      }
+      const auto got = static_cast<std::size_t>(n);
+      std::size_t take = c.body.done() || c.body.error() ? 0 : c.body.feed(std::string_view(buf, got));
+      if (take < got) extra_after_request(c);
+      if (take == 0) continue;
+      if (!charge_bytes_out(c, take)) {
+        gone = true;
+        return false;
+      }
+      c.to_upstream.append(buf, take);
+      if (!flush(c.upstream.get(), c.to_upstream, c.to_upstream_off, blocked)) return false;
+      if (blocked) break;
+    }
+    if (c.client_eof && c.to_upstream.empty() && !c.upstream_shut) {
+      ::shutdown(c.upstream.get(), SHUT_WR);
+      c.upstream_shut = true;
+    }
+    return true;
   }
 
   bool parse_socks(Conn& c) {
@@ -887,8 +964,9 @@ class EgressProxy::Impl {
         c.to_client.assign(r.begin(), r.end());
         c.stage = Stage::Closing;
         c.deadline = Clock::now() + std::chrono::seconds(5);
-        event("net", "warn", "socks", g.state == SocksGreeting::State::Error ? "bad SOCKS greeting: " + g.error
-                                                                              : "SOCKS client offers no usable method",
+        event("net", "warn", "socks",
+              g.state == SocksGreeting::State::Error ? "bad SOCKS greeting: " + g.error
+                                                     : "SOCKS client offers no usable method",
               {{"path", "socks"}});
         update(c);
         return false;
@@ -909,8 +987,9 @@ class EgressProxy::Impl {
     if (q.state == SocksRequest::State::Incomplete) return false;
     if (q.state == SocksRequest::State::Error || q.command != 1) {
       EgressDecision d;
-      d.reason = q.state == SocksRequest::State::Error ? "bad SOCKS request: " + q.error
-                                                       : "SOCKS command " + std::to_string(q.command) + " is not served";
+      d.reason = q.state == SocksRequest::State::Error
+                     ? "bad SOCKS request: " + q.error
+                     : "SOCKS command " + std::to_string(q.command) + " is not served";
       event("net", "warn", "socks", d.reason, {{"path", "socks"}});
       fail(c, 400, q.state == SocksRequest::State::Error ? q.reply_on_error : SocksReply::CommandNotSupported, d);
       return false;
@@ -973,8 +1052,8 @@ class EgressProxy::Impl {
     for (int i = 0; i < kDnsPerEvent; ++i) {
       struct sockaddr_storage peer {};
       socklen_t len = sizeof peer;
-      ssize_t n = ::recvfrom(dns_udp_.get(), buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<struct sockaddr*>(&peer),
-                             &len);
+      ssize_t n =
+          ::recvfrom(dns_udp_.get(), buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<struct sockaddr*>(&peer), &len);
       if (n < 0) return;
       DnsAnswer a = dns_.answer(std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)));
       record_dns(a, "udp");
@@ -1043,8 +1122,7 @@ class EgressProxy::Impl {
       nlohmann::json j = conn_fields(c);
       j["bytes_out"] = c.bytes_out;
       j["bytes_in"] = c.bytes_in;
-      j["duration_ms"] =
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - c.start).count();
+      j["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - c.start).count();
       event("net", "result", host_port(c.host, c.port), why, j);
     }
     if (c.reset_client && c.client) set_reset_on_close(c.client.get());

@@ -291,8 +291,8 @@ class Parser {
       b.max_bytes_out = setting<std::uint64_t>(size_value(*n, where + ".max_bytes_out"), *n);
     }
     if (const auto* n = t.get("max_connections")) {
-      b.max_connections = setting<std::uint64_t>(
-          static_cast<std::uint64_t>(int_of(*n, where + ".max_connections", 1, INT32_MAX)), *n);
+      b.max_connections =
+          setting<std::uint64_t>(static_cast<std::uint64_t>(int_of(*n, where + ".max_connections", 1, INT32_MAX)), *n);
     }
   }
 

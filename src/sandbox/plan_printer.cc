@@ -44,8 +44,8 @@ void print_plan(std::ostream& out, const SandboxPlan& plan) {
   if (plan.proxy.enabled) {
     const ProxyPlan& pp = plan.proxy;
     out << "\n[network proxy] (served by paddock's supervisor, dialled from the host side)\n";
-    out << "  HTTP proxy 127.0.0.1:" << pp.http_port << ", SOCKS5 127.0.0.1:" << pp.socks_port << ", DNS 127.0.0.1:"
-        << pp.dns_port << " (UDP, TCP)\n";
+    out << "  HTTP proxy 127.0.0.1:" << pp.http_port << ", SOCKS5 127.0.0.1:" << pp.socks_port
+        << ", DNS 127.0.0.1:" << pp.dns_port << " (UDP, TCP)\n";
     out << "  names allowed are answered from " << int(pp.pool_base[0]) << "." << int(pp.pool_base[1]) << "."
         << int(pp.pool_base[2]) << "." << int(pp.pool_base[3]) << "/" << pp.pool_prefix << "\n";
     out << "  transparent ports (every address):";

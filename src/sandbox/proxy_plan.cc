@@ -94,20 +94,20 @@ void plan_proxy(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
   const std::string http = "http://127.0.0.1:" + std::to_string(pp.http_port);
   const std::string socks = "socks5h://127.0.0.1:" + std::to_string(pp.socks_port);
   const std::pair<const char*, std::string> vars[] = {
-      {"HTTP_PROXY", http},  {"HTTPS_PROXY", http}, {"ALL_PROXY", socks}, {"NO_PROXY", "localhost,127.0.0.1,::1"},
-      {"http_proxy", http},  {"https_proxy", http}, {"all_proxy", socks}, {"no_proxy", "localhost,127.0.0.1,::1"},
+      {"HTTP_PROXY", http}, {"HTTPS_PROXY", http}, {"ALL_PROXY", socks}, {"NO_PROXY", "localhost,127.0.0.1,::1"},
+      {"http_proxy", http}, {"https_proxy", http}, {"all_proxy", socks}, {"no_proxy", "localhost,127.0.0.1,::1"},
   };
   for (const auto& [name, value] : vars) {
     // A profile's own env.set wins (e.g. an agent that wants NO_PROXY extended).
-    bool set_by_profile =
-        std::any_of(plan.env.begin(), plan.env.end(), [&](const EnvVar& e) { return e.name == name && e.from == "set"; });
+    bool set_by_profile = std::any_of(plan.env.begin(), plan.env.end(),
+                                      [&](const EnvVar& e) { return e.name == name && e.from == "set"; });
     if (set_by_profile) continue;
     std::erase_if(plan.env, [&](const EnvVar& e) { return e.name == name; });
     plan.env.push_back({name, value, false, "set", o});
   }
 
-  plan.mounts.push_back({MountOp::Kind::File, resolv_conf(), file_target(h, "/etc/resolv.conf"), o,
-                         "paddock's resolver (127.0.0.1)"});
+  plan.mounts.push_back(
+      {MountOp::Kind::File, resolv_conf(), file_target(h, "/etc/resolv.conf"), o, "paddock's resolver (127.0.0.1)"});
   plan.mounts.push_back(
       {MountOp::Kind::File, hosts_file(plan.hostname), file_target(h, "/etc/hosts"), o, "paddock's hosts file"});
 

@@ -14,8 +14,7 @@
 
 namespace paddock {
 
-ConnectTracer::ConnectTracer(const ProxyPlan& plan, AuditWriter* audit, bool verbose,
-                             std::function<void()> on_denial)
+ConnectTracer::ConnectTracer(const ProxyPlan& plan, AuditWriter* audit, bool verbose, std::function<void()> on_denial)
     : audit_(audit), verbose_(verbose), on_denial_(std::move(on_denial)) {
   for (auto p : plan.listen_ports()) served_.insert(p);
 }
@@ -68,7 +67,8 @@ void ConnectTracer::on_notification(int listener, const struct seccomp_notif& re
     e.extra = {{"path", "direct"}, {"host", text}, {"port", port}};
     audit_->write(e);
   }
-  if (verbose_) std::fprintf(stderr, "paddock: denied connection to %s by pid %d: %s\n", subject.c_str(), pid, reason.c_str());
+  if (verbose_)
+    std::fprintf(stderr, "paddock: denied connection to %s by pid %d: %s\n", subject.c_str(), pid, reason.c_str());
   if (on_denial_) on_denial_();
 }
 

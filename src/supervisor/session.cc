@@ -295,8 +295,8 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
       connect_tracer = std::make_unique<ConnectTracer>(plan.proxy, opts.audit, opts.verbose, [&] { check_denials(); });
     }
     if (tracer || connect_tracer) {
-      notifier->set_trace_handler([t = tracer.get(), c = connect_tracer.get()](
-                                      int fd, const struct seccomp_notif& req, const std::string& name) {
+      notifier->set_trace_handler([t = tracer.get(), c = connect_tracer.get()](int fd, const struct seccomp_notif& req,
+                                                                               const std::string& name) {
         if (name == "connect") {
           if (c != nullptr) c->on_notification(fd, req);
         } else if (t != nullptr) {

@@ -39,6 +39,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -48,6 +50,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -55,11 +58,14 @@
 #include <thread>
 #include <vector>
 
+#include "audit/sha256.h"
+
 extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
+using paddock::Sha256;
 using Clock = std::chrono::steady_clock;
 using Args = std::vector<std::string>;
 
@@ -2488,7 +2494,8 @@ TEST_F(TraceFs, WithoutTheFlagNothingIsTraced) {
   EXPECT_FALSE(contains(r.out, "--trace-fs")) << r.out;
   r = run({"--dry-run", "--trace-fs"}, {"true"});
   EXPECT_EQ(r.code, 0) << r;
-  EXPECT_TRUE(contains(r.out, "openat -> NOTIFY, then continue (records paths outside the grants)  [--trace-fs]"))
+  EXPECT_TRUE(
+      contains(r.out, "openat -> NOTIFY, then continue (recorded by the supervisor; the kernel decides)  [--trace-fs]"))
       << r.out;
   EXPECT_TRUE(contains(r.out, "execve -> NOTIFY, then continue")) << r.out;
 }
@@ -2610,6 +2617,1163 @@ TEST_F(TraceFs, RefusedWithoutSeccompNotification) {
   EXPECT_EQ(r.code, 125) << r;
   EXPECT_TRUE(contains(r.err, "--trace-fs: ")) << r;
   EXPECT_TRUE(contains(r.err, "seccomp user notification")) << r;
+}
+
+// ==========================================================================================
+// Network mode "proxy": the egress proxy
+//
+// The far end of every test is a HostServer: an HTTP/1.0 server in threads of this process,
+// listening on 127.0.0.1 (an ephemeral port) on the host. Inside the sandbox the command
+// reaches it only through paddock's supervisor: the HTTP proxy (127.0.0.1:3128, absolute-form
+// requests and CONNECT), SOCKS5 (127.0.0.1:1080), or the transparent listeners (every address,
+// the allowed ports), with names resolved by paddock's resolver (127.0.0.1:53) to fake
+// addresses in 198.18.0.0/15. Each test allows the server's address explicitly (a loopback
+// address needs an address entry: a name that resolves to one is not enough).
+//
+// curl is the client where it is the natural tool; the probe does the raw things (a DNS
+// message, a SOCKS5 handshake, a connection that sends half a request and stalls). curl gets
+// `--noproxy ''`: paddock's NO_PROXY (localhost,127.0.0.1,::1) would otherwise send it
+// straight to 127.0.0.1 -- the transparent path -- instead of through the proxy under test.
+
+// The server's routes (origin-form or absolute-form request lines; the reply always closes):
+//   GET /hello        "hello from host\n"
+//   GET /bytes/N      N bytes of a deterministic pseudo-random stream (sha256 recorded)
+//   PUT|POST /upload  reads the body (Content-Length, or to EOF), answers its sha256
+//   GET /keep         "kept\n" in an HTTP/1.1 reply that keeps the connection open
+// A connection that sends no request line is recorded too (bytes_in, request "").
+class HostServer {
+ public:
+  struct Conn {
+    std::string request;                // the request line as received
+    std::string headers;                // the whole header block
+    std::vector<std::string> requests;  // every request line (GET /keep keeps the connection)
+    std::uint64_t bytes_in = 0, bytes_out = 0;
+    std::string sent_sha256, received_sha256;
+    bool done = false;
+  };
+
+  HostServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 1024) != 0) {
+      throw std::runtime_error("HostServer: bind/listen");
+    }
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    accepter_ = std::thread([this] { accept_loop(); });
+  }
+  HostServer(const HostServer&) = delete;
+  HostServer& operator=(const HostServer&) = delete;
+  ~HostServer() {
+    stopping_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    accepter_.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (int c : open_) ::shutdown(c, SHUT_RDWR);
+    }
+    for (auto& t : workers_) t.join();
+    ::close(fd_);
+  }
+
+  [[nodiscard]] std::string port() const { return std::to_string(port_); }
+  [[nodiscard]] int port_num() const { return port_; }
+  // 127.0.0.1:PORT
+  [[nodiscard]] std::string addr() const { return "127.0.0.1:" + port(); }
+
+  [[nodiscard]] int accepted() const { return accepted_.load(); }
+  [[nodiscard]] int max_concurrent() const { return max_concurrent_.load(); }
+  // Every connection so far (finished or not), in the order they were accepted.
+  std::vector<Conn> conns() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return conns_;
+  }
+  // Waits until every accepted connection is finished (the server closed or saw the end).
+  bool settle(double timeout = 5) {
+    return wait_for(
+        [&] {
+          std::lock_guard<std::mutex> lock(mu_);
+          return std::all_of(conns_.begin(), conns_.end(), [](const Conn& c) { return c.done; });
+        },
+        timeout);
+  }
+  [[nodiscard]] std::string describe() {
+    std::string s;
+    for (const auto& c : conns()) {
+      s += "  [" + c.request + "] in=" + std::to_string(c.bytes_in) + " out=" + std::to_string(c.bytes_out) +
+           (c.done ? "" : " (open)") + "\n";
+    }
+    return s.empty() ? "  (no connections)\n" : s;
+  }
+
+  // The stream /bytes/N sends: the same for every request.
+  static void fill(std::uint64_t& state, char* buf, size_t n) {
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      std::memcpy(buf + i, &state, 8);
+    }
+  }
+
+ private:
+  void accept_loop() {
+    for (;;) {
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) {
+        if (stopping_) return;
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;
+      }
+      struct timeval tv {
+        20, 0
+      };
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      size_t index;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        index = conns_.size();
+        conns_.emplace_back();
+        open_.insert(c);
+      }
+      ++accepted_;
+      int now = ++active_;
+      int seen = max_concurrent_.load();
+      while (now > seen && !max_concurrent_.compare_exchange_weak(seen, now)) {
+      }
+      workers_.emplace_back([this, c, index] { serve(c, index); });
+    }
+  }
+
+  void update(size_t index, const std::function<void(Conn&)>& f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    f(conns_[index]);
+  }
+
+  bool send_all(int c, size_t index, const char* data, size_t n) {
+    size_t off = 0;
+    while (off < n) {
+      ssize_t w = ::send(c, data + off, n - off, MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;
+      off += static_cast<size_t>(w);
+      update(index, [&](Conn& x) { x.bytes_out += static_cast<std::uint64_t>(w); });
+    }
+    return true;
+  }
+
+  void serve(int c, size_t index) {
+    std::string head;
+    char buf[65536];
+    for (;;) {
+      bool eof = false;
+      while (!contains(head, "\r\n\r\n")) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          eof = true;
+          break;
+        }
+        head.append(buf, static_cast<size_t>(n));
+        update(index, [&](Conn& x) { x.bytes_in += static_cast<std::uint64_t>(n); });
+        if (head.size() > (1 << 20)) break;
+      }
+      const size_t end = head.find("\r\n\r\n");
+      std::string rest = end == std::string::npos ? "" : head.substr(end + 4);
+      head = head.substr(0, end);
+      std::string line = head.substr(0, head.find("\r\n"));
+      update(index, [&](Conn& x) {
+        if (x.requests.empty()) {
+          x.request = line;
+          x.headers = head;
+        }
+        if (!line.empty()) x.requests.push_back(line);
+      });
+      if (eof || end == std::string::npos) break;
+      // GET /keep: an HTTP/1.1 answer that keeps the connection open for the next request.
+      if (line.rfind("GET ", 0) == 0 && contains(line, "/keep ")) {
+        std::string r = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nkept\n";
+        if (!send_all(c, index, r.data(), r.size())) break;
+        head = rest;
+        continue;
+      }
+      respond(c, index, line, head, rest);
+      break;
+    }
+    ::shutdown(c, SHUT_WR);
+    // Drain what the client still sends until it closes (bounded by the receive timeout).
+    for (int i = 0; i < 4096; ++i) {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      update(index, [&](Conn& x) { x.bytes_in += static_cast<std::uint64_t>(n); });
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_.erase(c);
+      conns_[index].done = true;
+    }
+    --active_;
+    ::close(c);
+  }
+
+  void respond(int c, size_t index, const std::string& line, const std::string& head, const std::string& body_start) {
+    std::istringstream ls(line);
+    std::string method, target;
+    ls >> method >> target;
+    if (target.rfind("http://", 0) == 0) {  // absolute-form: keep the path
+      size_t slash = target.find('/', 7);
+      target = slash == std::string::npos ? "/" : target.substr(slash);
+    }
+    auto reply = [&](const std::string& body) {
+      std::string r = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+                      "\r\nConnection: close\r\n\r\n" + body;
+      send_all(c, index, r.data(), r.size());
+    };
+    if (method == "GET" && target == "/hello") {
+      reply("hello from host\n");
+    } else if (method == "GET" && target.rfind("/bytes/", 0) == 0) {
+      std::uint64_t total = std::strtoull(target.c_str() + 7, nullptr, 10);
+      std::string h =
+          "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(total) +
+          "\r\nConnection: close\r\n\r\n";
+      if (!send_all(c, index, h.data(), h.size())) return;
+      Sha256 sha;
+      std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+      std::vector<char> chunk(1 << 16);
+      for (std::uint64_t sent = 0; sent < total;) {
+        size_t n = static_cast<size_t>(std::min<std::uint64_t>(chunk.size(), total - sent));
+        fill(state, chunk.data(), chunk.size());
+        sha.update(chunk.data(), n);
+        if (!send_all(c, index, chunk.data(), n)) return;
+        sent += n;
+      }
+      std::string hex = Sha256::hex(sha.final());
+      update(index, [&](Conn& x) { x.sent_sha256 = hex; });
+    } else if ((method == "PUT" || method == "POST") && target == "/upload") {
+      std::string lower = head;
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      size_t cl = lower.find("\r\ncontent-length:");
+      std::uint64_t want = cl == std::string::npos ? UINT64_MAX : std::strtoull(lower.c_str() + cl + 17, nullptr, 10);
+      Sha256 sha;
+      std::uint64_t got = std::min<std::uint64_t>(body_start.size(), want);
+      sha.update(body_start.data(), static_cast<size_t>(got));
+      std::vector<char> buf(1 << 16);
+      while (got < want) {
+        ssize_t n = ::recv(c, buf.data(), static_cast<size_t>(std::min<std::uint64_t>(buf.size(), want - got)), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        update(index, [&](Conn& x) { x.bytes_in += static_cast<std::uint64_t>(n); });
+        sha.update(buf.data(), static_cast<size_t>(n));
+        got += static_cast<std::uint64_t>(n);
+      }
+      std::string hex = Sha256::hex(sha.final());
+      update(index, [&](Conn& x) { x.received_sha256 = hex; });
+      if (want != UINT64_MAX && got < want) return;  // cut off: no answer
+      reply("received " + std::to_string(got) + " sha256 " + hex + "\n");
+    } else {
+      std::string r = "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      send_all(c, index, r.data(), r.size());
+    }
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0}, active_{0}, max_concurrent_{0};
+  std::thread accepter_;
+  std::vector<std::thread> workers_;  // only the accept thread adds, only the destructor joins
+  std::mutex mu_;
+  std::vector<Conn> conns_;
+  std::set<int> open_;
+};
+
+// A JSON string field of a compact one-line object ("key":"value"), unescaped; "" when absent.
+std::string json_str(const std::string& line, const std::string& key) {
+  std::string k = "\"" + key + "\":\"";
+  size_t at = line.find(k);
+  if (at == std::string::npos) return "";
+  std::string out;
+  for (size_t i = at + k.size(); i < line.size(); ++i) {
+    if (line[i] == '"') return out;
+    if (line[i] == '\\' && i + 1 < line.size()) {
+      ++i;
+      out += line[i] == 'n' ? '\n' : line[i];
+      continue;
+    }
+    out += line[i];
+  }
+  return out;
+}
+
+// A JSON number field ("key":123), or a string holding one ("key":"123"); -1 when absent.
+long long json_num(const std::string& line, const std::string& key) {
+  std::string k = "\"" + key + "\":";
+  size_t at = line.find(k);
+  if (at == std::string::npos) return -1;
+  at += k.size();
+  if (at < line.size() && line[at] == '"') ++at;
+  if (at >= line.size() || !std::isdigit(static_cast<unsigned char>(line[at]))) return -1;
+  return std::strtoll(line.c_str() + at, nullptr, 10);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+class Proxy : public LimitsAndAudit {
+ protected:
+  // A profile: the default one with network mode "proxy", one allow (and deny) entry per line
+  // (so that an entry's line is known: line_of), plus `extra` after the [network] table.
+  std::string proxy_profile(const Args& allow, const Args& deny = {}, const std::string& extra = "",
+                            const std::string& name = "proxy") {
+    std::string t = "version = 1\nextends = [\"default\"]\n\n[network]\nmode = \"proxy\"\nallow = [\n";
+    for (const auto& a : allow) t += "  \"" + a + "\",\n";
+    t += "]\ndeny = [\n";
+    for (const auto& d : deny) t += "  \"" + d + "\",\n";
+    t += "]\n" + extra;
+    profile_text_ = t;
+    return write_profile(name, t);
+  }
+  // "PATH:LINE" of the line of the last proxy_profile() that holds `needle` (quoted entry).
+  std::string rule_of(const std::string& path, const std::string& entry) const {
+    auto lines = lines_of(profile_text_);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (contains(lines[i], "\"" + entry + "\"")) return path + ":" + std::to_string(i + 1);
+    }
+    return path + ":?";
+  }
+
+  // curl through paddock's HTTP proxy (absolute-form for http:// URLs; -p for CONNECT).
+  static Args curl(const Args& args) {
+    Args a = {"curl", "-sS", "--max-time", "20", "--noproxy", "", "-x", "http://127.0.0.1:3128"};
+    a.insert(a.end(), args.begin(), args.end());
+    return a;
+  }
+  static std::string curl_sh(const std::string& args) {
+    return "curl -sS --max-time 20 --noproxy '' -x http://127.0.0.1:3128 " + args;
+  }
+
+  // The net (or dns) events of a log with this action, and subject when given.
+  static std::vector<std::string> net_events(const SessionLog& l, const std::string& action,
+                                             const std::string& subject = "", const std::string& layer = "net") {
+    std::vector<std::string> out;
+    for (size_t i : events(l, layer, action, subject)) out.push_back(l.lines[i]);
+    return out;
+  }
+  static std::string all(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += x.substr(0, 900) + "\n";
+    return s;
+  }
+
+  // A transparent connection refused by paddock: reset or closed before any byte.
+  static bool refused_without_data(const std::string& answer) {
+    return answer == "ERR ECONNRESET" || answer == "ERR EPIPE" || answer == "OK bytes=0 first=";
+  }
+  // A port paddock does not listen on: Landlock refuses the connect (ABI >= 4), else nothing
+  // listens there in the sandbox's namespace.
+  static std::string kernel_refusal() { return g.landlock_abi >= 4 ? "ERR EACCES" : "ERR ECONNREFUSED"; }
+
+  static bool in_pool(const std::string& addr) {
+    in_addr a{};
+    if (::inet_pton(AF_INET, addr.c_str(), &a) != 1) return false;
+    return (ntohl(a.s_addr) & 0xfffe0000u) == 0xc6120000u;  // 198.18.0.0/15
+  }
+
+  std::string profile_text_;
+};
+
+// What `--dry-run` prints for mode "proxy": the endpoints inside the sandbox, the pool, the
+// transparent ports, the rules and budgets, and the proxy environment.
+TEST_F(Proxy, DryRunShowsTheEndpoints) {
+  std::string p = proxy_profile({"127.0.0.1:8080", "*.example.com"}, {"bad.example.com"},
+                                "max_bytes_out = \"10M\"\nmax_connections = 100\n");
+  Result r = run({"-p", p, "--dry-run"}, {"true"});
+  ASSERT_EQ(r.code, 0) << r;
+  for (const char* s : {"127.0.0.1:3128", "127.0.0.1:1080", "127.0.0.1:53", "198.18.0.0/15", "8080", "443",
+                        "*.example.com", "bad.example.com", "HTTP_PROXY", "http://127.0.0.1:3128", "ALL_PROXY",
+                        "socks5h://127.0.0.1:1080", "NO_PROXY", "/etc/hosts"}) {
+    EXPECT_TRUE(contains(r.out, s)) << "dry run lacks " << s << "\n" << r.out;
+  }
+  EXPECT_TRUE(contains(r.out, "network: proxy")) << r.out;
+  // The CLI equivalent.
+  r = run({"--dry-run", "--net", "proxy", "--allow-net", "127.0.0.1:8080"}, {"true"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "127.0.0.1:3128")) << r.out;
+  EXPECT_TRUE(contains(r.out, "8080")) << r.out;
+  // Mode "none" has no proxy.
+  r = run({"--dry-run"}, {"true"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_FALSE(contains(r.out, "127.0.0.1:3128")) << r.out;
+  EXPECT_FALSE(contains(r.out, "HTTP_PROXY")) << r.out;
+}
+
+// The command's environment names the proxies; /etc/resolv.conf and /etc/hosts are paddock's;
+// the namespace still has only lo.
+TEST_F(Proxy, EnvironmentResolverAndHostsFile) {
+  std::string p = proxy_profile({"127.0.0.1:8080"});
+  Result r = run({"-p", p}, {"sh", "-c",
+                             "for v in HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy NO_PROXY "
+                             "no_proxy; do eval echo $v=\\$$v; done; echo ---; cat /etc/resolv.conf; echo ---; "
+                             "cat /etc/hosts; echo ---; cat /proc/net/dev"});
+  ASSERT_EQ(r.code, 0) << r;
+  for (const char* v : {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"}) {
+    EXPECT_TRUE(contains(r.out, std::string(v) + "=http://127.0.0.1:3128\n")) << v << "\n" << r.out;
+  }
+  EXPECT_TRUE(contains(r.out, "ALL_PROXY=socks5h://127.0.0.1:1080\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "all_proxy=socks5h://127.0.0.1:1080\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "NO_PROXY=localhost,127.0.0.1,::1\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "no_proxy=localhost,127.0.0.1,::1\n")) << r.out;
+  auto parts = r.out.substr(r.out.find("---\n") + 4);
+  std::string resolv = parts.substr(0, parts.find("---\n"));
+  std::vector<std::string> servers;
+  for (const auto& l : lines_of(resolv)) {
+    if (l.rfind("nameserver", 0) == 0) servers.push_back(l);
+  }
+  EXPECT_EQ(servers, std::vector<std::string>{"nameserver 127.0.0.1"}) << resolv;
+  std::string rest = parts.substr(parts.find("---\n") + 4);
+  std::string hosts = rest.substr(0, rest.find("---\n"));
+  std::map<std::string, std::set<std::string>> names;  // name -> addresses
+  for (const auto& l : lines_of(hosts)) {
+    std::istringstream ls(l.substr(0, l.find('#')));
+    std::string addr, name;
+    ls >> addr;
+    while (ls >> name) names[name].insert(addr);
+  }
+  EXPECT_EQ(names["localhost"], (std::set<std::string>{"127.0.0.1", "::1"})) << hosts;
+  EXPECT_EQ(names["paddock"].size(), 1u) << hosts;
+  if (!names["paddock"].empty()) {
+    EXPECT_EQ(names["paddock"].begin()->rfind("127.", 0), 0u) << hosts;
+  }
+  std::string dev = rest.substr(rest.find("---\n") + 4);
+  int interfaces = 0;
+  for (const auto& l : lines_of(dev)) {
+    if (!contains(l, ":")) continue;
+    ++interfaces;
+    EXPECT_TRUE(contains(l, "lo:")) << l;
+  }
+  EXPECT_EQ(interfaces, 1) << dev;
+  // Mode "none": no proxy variables, nothing listens on the proxy's ports.
+  EXPECT_EQ(probe({"getenv", "HTTP_PROXY"}), "ERR ENOENT");
+  EXPECT_EQ(probe({"tcp-connect", "127.0.0.1", "3128"}), kernel_refusal());
+  std::string dns = probe({"dns-query", "localhost", "A"});
+  EXPECT_TRUE(dns == "ERR ECONNREFUSED" || dns == "ERR ETIMEDOUT") << dns;
+}
+
+// curl through the HTTP proxy: an absolute-form GET reaches the host's server, the attempt is
+// audited (path "http", the deciding rule, the address dialled) and so is its result. A port
+// no entry allows gets a 403 the server never sees.
+TEST_F(Proxy, HttpProxyPlainGet) {
+  HostServer server, other;
+  std::string p = proxy_profile({server.addr()});
+  Result r = run({"-p", p}, curl({"-i", "http://" + server.addr() + "/hello"}));
+  ASSERT_EQ(r.code, 0) << r << "\nserver:\n" << server.describe();
+  EXPECT_TRUE(contains(r.out, "HTTP/1.0 200 OK") || contains(r.out, "HTTP/1.1 200 OK")) << r;
+  EXPECT_TRUE(contains(r.out, "\r\n\r\nhello from host\n")) << r;
+  ASSERT_TRUE(server.settle());
+  auto conns = server.conns();
+  ASSERT_EQ(conns.size(), 1u) << server.describe();
+  EXPECT_TRUE(contains(conns[0].request, "GET ") && contains(conns[0].request, "/hello")) << server.describe();
+  EXPECT_TRUE(contains(conns[0].headers, "\r\nHost: " + server.addr())) << conns[0].headers;
+
+  SessionLog log = the_log();
+  auto allowed = net_events(log, "allow", server.addr());
+  ASSERT_EQ(allowed.size(), 1u) << log.text();
+  const std::string& e = allowed[0];
+  EXPECT_EQ(json_str(e, "path"), "http") << e;
+  EXPECT_EQ(json_str(e, "host"), "127.0.0.1") << e;
+  EXPECT_EQ(json_num(e, "port"), server.port_num()) << e;
+  EXPECT_EQ(json_str(e, "address"), "127.0.0.1") << e;
+  EXPECT_EQ(json_str(e, "rule"), rule_of(p, server.addr())) << e;
+  auto results = net_events(log, "result", server.addr());
+  ASSERT_EQ(results.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(results[0], "path"), "http") << results[0];
+
+  // Another port of the same address: refused with a 403, never dialled.
+  clear_logs();
+  r = run({"-p", p}, curl({"-i", "http://" + other.addr() + "/hello"}));
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "HTTP/1.1 403 Forbidden\r\n")) << r;
+  EXPECT_TRUE(contains(r.out, "X-Paddock-Denied: {")) << r;
+  EXPECT_FALSE(contains(r.out, "hello from host")) << r;
+  EXPECT_EQ(other.accepted(), 0) << other.describe();
+  log = the_log();
+  auto denied = net_events(log, "deny", other.addr());
+  ASSERT_EQ(denied.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(denied[0], "path"), "http") << denied[0];
+  EXPECT_TRUE(contains(json_str(denied[0], "hint"), other.addr())) << denied[0];
+  EXPECT_TRUE(net_events(log, "allow").empty()) << log.text();
+}
+
+// The command line alone: `--net proxy --allow-net HOST:PORT` (repeatable).
+TEST_F(Proxy, CommandLineFlags) {
+  HostServer server, other;
+  Args flags = {"--net", "proxy", "--allow-net", server.addr(), "--allow-net", "localhost:" + server.port()};
+  Result r = run(flags, {"sh", "-c",
+                         curl_sh("http://localhost:" + server.port() + "/hello") + "; " +
+                             curl_sh("-o /dev/null -w '%{http_code}\\n' http://" + other.addr() + "/hello")});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "hello from host\n403\n") << r;
+  EXPECT_EQ(other.accepted(), 0);
+  SessionLog log = the_log();
+  EXPECT_EQ(net_events(log, "allow", "localhost:" + server.port()).size(), 1u) << log.text();
+  EXPECT_EQ(net_events(log, "deny", other.addr()).size(), 1u) << log.text();
+}
+
+// CONNECT (curl -p): a tunnel to the host's server; a name that is not allowed is refused.
+TEST_F(Proxy, HttpConnectTunnel) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()});
+  Result r = run({"-p", p}, curl({"-p", "http://" + server.addr() + "/hello"}));
+  ASSERT_EQ(r.code, 0) << r << "\nserver:\n" << server.describe();
+  EXPECT_EQ(r.out, "hello from host\n") << r;
+  ASSERT_TRUE(server.settle());
+  ASSERT_EQ(server.conns().size(), 1u) << server.describe();
+  // Through a tunnel the server sees the origin-form request curl sent, untouched.
+  EXPECT_EQ(server.conns()[0].request, "GET /hello HTTP/1.1") << server.describe();
+  SessionLog log = the_log();
+  auto allowed = net_events(log, "allow", server.addr());
+  ASSERT_EQ(allowed.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(allowed[0], "path"), "connect") << allowed[0];
+  EXPECT_EQ(json_str(allowed[0], "rule"), rule_of(p, server.addr())) << allowed[0];
+
+  clear_logs();
+  r = run({"-p", p}, curl({"-p", "-o", "/dev/null", "-w", "%{http_connect}\n", "http://denied.example.com:8080/"}));
+  EXPECT_NE(r.code, 0) << r;
+  EXPECT_EQ(trim(r.out), "403") << r;
+  log = the_log();
+  auto denied = net_events(log, "deny", "denied.example.com:8080");
+  ASSERT_EQ(denied.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(denied[0], "path"), "connect") << denied[0];
+  EXPECT_EQ(json_str(denied[0], "host"), "denied.example.com") << denied[0];
+  EXPECT_EQ(json_num(denied[0], "port"), 8080) << denied[0];
+  EXPECT_TRUE(contains(json_str(denied[0], "hint"), "denied.example.com:8080")) << denied[0];
+  // The refusal of a CONNECT explains itself like any other.
+  r = run({"-p", p}, P({"tcp-dump", "127.0.0.1", "3128",
+                        "CONNECT denied.example.com:8080 HTTP/1.1\\r\\nHost: denied.example.com:8080\\r\\n\\r\\n"}));
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u) << r;
+  EXPECT_TRUE(contains(r.out, "\r\nX-Paddock-Denied: {\"host\":\"denied.example.com\"")) << r;
+  EXPECT_TRUE(contains(r.out, "network.allow = [\"denied.example.com:8080\"]")) << r;
+}
+
+// SOCKS5 with names resolved by paddock (curl --socks5-hostname); refusals are reply 0x02.
+TEST_F(Proxy, Socks5Hostname) {
+  HostServer server, other;
+  std::string p = proxy_profile({"localhost:" + server.port(), server.addr()});
+  Result r = run({"-p", p}, {"curl", "-sS", "--max-time", "20", "--noproxy", "", "--socks5-hostname", "127.0.0.1:1080",
+                             "http://localhost:" + server.port() + "/hello"});
+  ASSERT_EQ(r.code, 0) << r << "\nserver:\n" << server.describe();
+  EXPECT_EQ(r.out, "hello from host\n") << r;
+  SessionLog log = the_log();
+  auto allowed = net_events(log, "allow", "localhost:" + server.port());
+  ASSERT_EQ(allowed.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(allowed[0], "path"), "socks") << allowed[0];
+  EXPECT_EQ(json_str(allowed[0], "host"), "localhost") << allowed[0];
+  EXPECT_EQ(json_str(allowed[0], "address"), "127.0.0.1") << allowed[0];
+
+  clear_logs();
+  r = run({"-p", p}, {"sh", "-c",
+                      sh_probe("socks-connect 127.0.0.1 " + server.port() + " 'GET /hello HTTP/1.0\\r\\n\\r\\n'") +
+                          "; " + sh_probe("socks-connect denied.example.com 443") + "; " +
+                          sh_probe("socks-connect 127.0.0.1 " + other.port())});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 3u) << r;
+  EXPECT_TRUE(l[0].rfind("OK reply=0 bytes=", 0) == 0 && contains(l[0], "first=HTTP/1.0 200 OK")) << r;
+  EXPECT_EQ(l[1], "OK reply=2") << r;
+  EXPECT_EQ(l[2], "OK reply=2") << r;
+  EXPECT_EQ(other.accepted(), 0) << other.describe();
+  log = the_log();
+  auto denied = net_events(log, "deny", "denied.example.com:443");
+  ASSERT_EQ(denied.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(denied[0], "path"), "socks") << denied[0];
+  EXPECT_EQ(net_events(log, "deny", other.addr()).size(), 1u) << log.text();
+}
+
+// A program that ignores the proxy settings: bash's /dev/tcp to 127.0.0.1:PORT reaches the
+// HOST's 127.0.0.1:PORT through paddock's transparent listener. A port no entry names is
+// refused by the kernel.
+TEST_F(Proxy, TransparentDevTcp) {
+  HostServer server, other;
+  std::string p = proxy_profile({server.addr()});
+  Result r = run({"-p", p}, {"bash", "-c",
+                             "exec 3<>/dev/tcp/127.0.0.1/" + server.port() +
+                                 " && printf 'GET /hello HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"});
+  ASSERT_EQ(r.code, 0) << r << "\nserver:\n" << server.describe();
+  EXPECT_TRUE(contains(r.out, "HTTP/1.0 200 OK\r\n")) << r;
+  EXPECT_TRUE(contains(r.out, "\r\n\r\nhello from host\n")) << r;
+  SessionLog log = the_log();
+  auto allowed = net_events(log, "allow", server.addr());
+  ASSERT_EQ(allowed.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(allowed[0], "path"), "transparent") << allowed[0];
+  EXPECT_EQ(json_str(allowed[0], "address"), "127.0.0.1") << allowed[0];
+  EXPECT_EQ(json_str(allowed[0], "rule"), rule_of(p, server.addr())) << allowed[0];
+
+  clear_logs();
+  EXPECT_EQ(probe({"-p", p}, {"tcp-connect", "127.0.0.1", other.port()}), kernel_refusal());
+  r = run({"-p", p}, {"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + other.port() + " && echo connected"});
+  EXPECT_NE(r.code, 0) << r;
+  EXPECT_FALSE(contains(r.out, "connected")) << r;
+  EXPECT_EQ(other.accepted(), 0) << other.describe();
+}
+
+// Nothing leaves but what paddock dials: IPv6 destinations are paddock's too (::1 and a global
+// address on an allowed port are judged as those literals and refused), an unassigned pool
+// address is refused, and UDP other than DNS reaches nobody.
+TEST_F(Proxy, NoOtherWayOut) {
+  HostServer server;
+  Listener udp(SOCK_DGRAM);
+  std::string p = proxy_profile({server.addr()});
+  const std::string get = " 'GET /hello HTTP/1.0\\r\\n\\r\\n'";
+  std::string script = sh_probe("tcp-connect 127.0.0.1 " + server.port() + get) + "; " +
+                       sh_probe("tcp-connect ::1 " + server.port() + get) + "; " +
+                       sh_probe("tcp-connect 2001:db8::1 " + server.port() + get) + "; " +
+                       sh_probe("tcp-connect 198.19.255.254 " + server.port() + get) + "; " +
+                       sh_probe("udp-send 127.0.0.1 " + udp.port() + " from-proxy-mode");
+  Result r = run({"-p", p}, {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 5u) << r;
+  EXPECT_TRUE(contains(l[0], "first=HTTP/1.0 200 OK")) << r;
+  EXPECT_TRUE(refused_without_data(l[1])) << r;
+  EXPECT_TRUE(refused_without_data(l[2])) << r;
+  EXPECT_TRUE(refused_without_data(l[3])) << r;
+  EXPECT_EQ(l[4], "OK") << r;
+  EXPECT_EQ(udp.receive(0.5), "");
+  ASSERT_TRUE(server.settle());
+  EXPECT_EQ(server.accepted(), 1) << server.describe();
+  SessionLog log = the_log();
+  auto denied = net_events(log, "deny");
+  EXPECT_EQ(denied.size(), 3u) << log.text();
+  for (const auto& e : denied) EXPECT_EQ(json_str(e, "path"), "transparent") << e;
+  EXPECT_EQ(net_events(log, "allow").size(), 1u) << log.text();
+}
+
+// paddock's resolver: an allowed name gets a fake address from 198.18.0.0/15 (A, over UDP and
+// TCP), AAAA gets no answer, and a connection to the fake address is a connection to the name
+// (paddock resolves "localhost" on the host: 127.0.0.1, allowed by its address entry). A name
+// not allowed is NXDOMAIN and a dns denial.
+TEST_F(Proxy, DnsAnswersAllowedNamesFromThePool) {
+  HostServer server;
+  std::string p = proxy_profile({"localhost:" + server.port(), server.addr()});
+  std::string script = sh_probe("dns-query localhost A") + "; " + sh_probe("dns-query localhost A tcp") + "; " +
+                       sh_probe("dns-query localhost AAAA") + "; " +
+                       sh_probe("dns-connect localhost " + server.port() + " 'GET /hello HTTP/1.0\\r\\n\\r\\n'") +
+                       "; " + sh_probe("dns-query denied.example.com A") + "; " +
+                       sh_probe("dns-query denied.example.com A tcp");
+  Result r = run({"-p", p}, {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 6u) << r;
+  for (int i : {0, 1}) {
+    ASSERT_EQ(l[i].rfind("OK rcode=NOERROR addrs=", 0), 0u) << r;
+    std::string addrs = l[i].substr(std::strlen("OK rcode=NOERROR addrs="));
+    EXPECT_FALSE(addrs.empty()) << r;
+    for (const auto& a : split(addrs, ',')) {
+      EXPECT_TRUE(in_pool(a)) << a << " is not in 198.18.0.0/15: " << r;
+    }
+  }
+  EXPECT_EQ(l[2], "OK rcode=NOERROR addrs=") << r;
+  EXPECT_EQ(l[3].rfind("OK addr=198.1", 0), 0u) << r << "\nserver:\n" << server.describe();
+  EXPECT_TRUE(contains(l[3], "first=HTTP/1.0 200 OK")) << r;
+  EXPECT_EQ(l[4], "OK rcode=NXDOMAIN addrs=") << r;
+  EXPECT_EQ(l[5], "OK rcode=NXDOMAIN addrs=") << r;
+  ASSERT_TRUE(server.settle());
+  ASSERT_EQ(server.conns().size(), 1u) << server.describe();
+
+  SessionLog log = the_log();
+  auto dns_allowed = net_events(log, "allow", "localhost", "dns");
+  ASSERT_GE(dns_allowed.size(), 3u) << log.text();
+  EXPECT_EQ(json_str(dns_allowed[0], "type"), "A") << dns_allowed[0];
+  bool aaaa = std::any_of(dns_allowed.begin(), dns_allowed.end(),
+                          [](const std::string& e) { return json_str(e, "type") == "AAAA"; });
+  EXPECT_TRUE(aaaa) << log.text();
+  auto dns_denied = net_events(log, "deny", "denied.example.com", "dns");
+  ASSERT_EQ(dns_denied.size(), 2u) << log.text();
+  EXPECT_EQ(json_str(dns_denied[0], "type"), "A") << dns_denied[0];
+  // The connection to the pool address was judged as one to the name.
+  auto allowed = net_events(log, "allow", "localhost:" + server.port());
+  ASSERT_EQ(allowed.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(allowed[0], "path"), "transparent") << allowed[0];
+  EXPECT_EQ(json_str(allowed[0], "host"), "localhost") << allowed[0];
+  EXPECT_EQ(json_str(allowed[0], "address"), "127.0.0.1") << allowed[0];
+}
+
+// A connection to a pool address is judged as one to the name it stands for: "localhost" is
+// allowed on PORT only, so its pool address on OTHER (a port paddock listens on, because
+// 127.0.0.1:OTHER is allowed) is refused, while 127.0.0.1:OTHER itself is allowed.
+TEST_F(Proxy, PoolAddressIsJudgedAsItsName) {
+  HostServer server, other;
+  std::string p = proxy_profile({"localhost:" + server.port(), server.addr(), other.addr()});
+  const std::string get = " 'GET /hello HTTP/1.0\\r\\n\\r\\n'";
+  std::string script = sh_probe("dns-connect localhost " + server.port() + get) + "; " +
+                       sh_probe("dns-connect localhost " + other.port() + get) + "; " +
+                       sh_probe("tcp-connect 127.0.0.1 " + other.port() + get);
+  Result r = run({"-p", p}, {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 3u) << r;
+  EXPECT_TRUE(l[0].rfind("OK addr=198.1", 0) == 0 && contains(l[0], "first=HTTP/1.0 200 OK")) << r;
+  EXPECT_TRUE(refused_without_data(l[1]) || (l[1].rfind("OK addr=198.1", 0) == 0 && l[1].ends_with(" bytes=0 first=")))
+      << r;
+  EXPECT_TRUE(contains(l[2], "first=HTTP/1.0 200 OK")) << r;
+  ASSERT_TRUE(other.settle());
+  EXPECT_EQ(other.accepted(), 1) << other.describe();
+  SessionLog log = the_log();
+  auto denied = net_events(log, "deny", "localhost:" + other.port());
+  ASSERT_EQ(denied.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(denied[0], "path"), "transparent") << denied[0];
+  EXPECT_EQ(net_events(log, "allow", other.addr()).size(), 1u) << log.text();
+}
+
+// Ports: a range entry allows each port in it; an entry without a port means 80 and 443, and
+// paddock listens there on every address (so a connection to port 80 of an address no entry
+// allows is accepted, then refused by paddock), while a port no entry names is refused by the
+// kernel.
+TEST_F(Proxy, PortRangesAndDefaultPorts) {
+  HostServer server;
+  const int port = server.port_num();
+  const std::string range = "127.0.0.1:" + std::to_string(port - 1) + "-" + std::to_string(port + 1);
+  std::string p = proxy_profile({range, "*.example.com"});
+  const std::string get = " 'GET /hello HTTP/1.0\\r\\n\\r\\n'";
+  std::string script = curl_sh("http://" + server.addr() + "/hello") + "; " +
+                       sh_probe("tcp-connect 127.0.0.1 " + server.port() + get) + "; " +
+                       sh_probe("tcp-connect 10.9.9.9 80" + get) + "; " + sh_probe("tcp-connect 10.9.9.9 443" + get) +
+                       "; " + sh_probe("tcp-connect 10.9.9.9 81" + get) + "; " +
+                       sh_probe("tcp-connect 127.0.0.1 " + std::to_string(port + 2) + get);
+  Result r = run({"-p", p}, {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 6u) << r;
+  EXPECT_EQ(l[0], "hello from host") << r;
+  EXPECT_TRUE(contains(l[1], "first=HTTP/1.0 200 OK")) << r;
+  EXPECT_TRUE(refused_without_data(l[2])) << r;
+  EXPECT_TRUE(refused_without_data(l[3])) << r;
+  EXPECT_EQ(l[4], kernel_refusal()) << r;
+  EXPECT_EQ(l[5], kernel_refusal()) << r;
+  SessionLog log = the_log();
+  auto allowed = net_events(log, "allow", server.addr());
+  ASSERT_EQ(allowed.size(), 2u) << log.text();
+  EXPECT_EQ(json_str(allowed[0], "rule"), rule_of(p, range)) << allowed[0];
+  EXPECT_EQ(net_events(log, "deny", "10.9.9.9:80").size(), 1u) << log.text();
+  EXPECT_EQ(net_events(log, "deny", "10.9.9.9:443").size(), 1u) << log.text();
+}
+
+// Two requests pipelined on one connection to the HTTP proxy: the second names a destination
+// that is not allowed. It must not reach that destination, and it must not be relayed, unjudged
+// and unaudited, to the first request's server either: paddock judges each request, or stops
+// relaying the client's bytes where the first request ends. (GET /keep answers and keeps
+// reading, as a server that ignores the "Connection: close" paddock adds may.)
+TEST_F(Proxy, KeepAliveCannotSmuggleARequest) {
+  HostServer server, other;
+  std::string p = proxy_profile({server.addr()});
+  std::string two = "GET http://" + server.addr() + "/keep HTTP/1.1\\r\\nHost: " + server.addr() +
+                    "\\r\\n\\r\\nGET http://" + other.addr() + "/hello HTTP/1.1\\r\\nHost: " + other.addr() +
+                    "\\r\\n\\r\\n";
+  Result r = run({"-p", p}, P({"tcp-dump", "127.0.0.1", "3128", two}), Opts{.timeout = 15});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "\r\n\r\nkept\n")) << r;
+  EXPECT_EQ(other.accepted(), 0) << other.describe();
+  ASSERT_TRUE(server.settle(10));
+  for (const auto& c : server.conns()) {
+    for (const auto& req : c.requests) {
+      EXPECT_FALSE(contains(req, other.addr()))
+          << "a request for " << other.addr() << " was sent to " << server.addr() << "\n"
+          << server.describe() << "the first request as it arrived:\n"
+          << c.headers;
+    }
+  }
+  SessionLog log = the_log();
+  EXPECT_TRUE(net_events(log, "allow", other.addr()).empty()) << log.text();
+}
+
+// A host no entry allows: the 403 says why in its body (for a model to read) and in the
+// X-Paddock-Denied header (for a program), the denial is audited with the hint, and
+// `paddock log --denials` shows net and dns denials with the profile line that would allow them.
+TEST_F(Proxy, DeniedHostExplainsItself) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()});
+  Result r = run({"-p", p}, {"sh", "-c",
+                             curl_sh("-i http://denied.example.com/some/path") + "; echo; " +
+                                 curl_sh(server.addr() + "/hello") + "; " + sh_probe("dns-query other.example.com A")});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "hello from host\n")) << r;  // the allowed one in the same session
+  EXPECT_TRUE(contains(r.out, "OK rcode=NXDOMAIN addrs=")) << r;
+  ASSERT_TRUE(contains(r.out, "HTTP/1.1 403 Forbidden\r\n")) << r;
+  std::string response = r.out.substr(r.out.find("HTTP/1.1 403"));
+  std::string head = response.substr(0, response.find("\r\n\r\n"));
+  std::string body = response.substr(response.find("\r\n\r\n") + 4);
+  body = body.substr(0, body.find("hello from host"));
+  EXPECT_TRUE(contains(head, "\r\nContent-Type: text/plain")) << head;
+  EXPECT_TRUE(contains(body, "paddock")) << body;
+  EXPECT_TRUE(contains(body, "denied.example.com:80")) << body;
+  EXPECT_TRUE(contains(body, "network.allow = [\"denied.example.com:80\"]")) << body;
+  EXPECT_TRUE(contains(body, "denied.example.com:80")) << body;
+  // The header: compact JSON on one line.
+  size_t h = head.find("\r\nX-Paddock-Denied: ");
+  ASSERT_NE(h, std::string::npos) << head;
+  std::string json = head.substr(h + 20);
+  json = json.substr(0, json.find("\r\n"));
+  EXPECT_EQ(json.front(), '{') << json;
+  EXPECT_EQ(json.back(), '}') << json;
+  EXPECT_FALSE(contains(json, ": ")) << "not compact: " << json;
+  EXPECT_EQ(json_str(json, "host"), "denied.example.com") << json;
+  EXPECT_EQ(json_num(json, "port"), 80) << json;
+  EXPECT_FALSE(json_str(json, "reason").empty()) << json;
+  EXPECT_TRUE(contains(json, "\"rule\":")) << json;
+  EXPECT_EQ(json_str(json, "hint"), "network.allow = [\"denied.example.com:80\"]") << json;
+  EXPECT_TRUE(contains(body, json_str(json, "reason"))) << "the body says why:\n" << body << "\n" << json;
+
+  SessionLog log = the_log();
+  auto denied = net_events(log, "deny", "denied.example.com:80");
+  ASSERT_EQ(denied.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(denied[0], "path"), "http") << denied[0];
+  EXPECT_EQ(json_str(denied[0], "hint"), "network.allow = [\"denied.example.com:80\"]") << denied[0];
+  EXPECT_EQ(json_str(denied[0], "address"), "") << "a denied name is never resolved: " << denied[0];
+  EXPECT_EQ(net_events(log, "allow", server.addr()).size(), 1u) << log.text();
+  EXPECT_TRUE(contains(r.err, "paddock: denials: 2 ")) << r;
+  EXPECT_TRUE(contains(r.err, "see: paddock log --denials " + log.session)) << r;
+
+  Result shown = paddock_cmd({"log", "--denials", log.session});
+  EXPECT_EQ(shown.code, 0) << shown;
+  EXPECT_TRUE(contains(shown.out, "denied.example.com:80")) << shown;
+  EXPECT_TRUE(contains(shown.out, "network.allow = [\"denied.example.com:80\"]")) << shown;
+  EXPECT_TRUE(contains(shown.out, "other.example.com")) << shown;
+}
+
+// Allowing a name is not allowing the loopback address it resolves to: "localhost:PORT" alone
+// is refused (the hint names the address entry to add); with "127.0.0.1:PORT" too it works.
+TEST_F(Proxy, LoopbackBehindANameNeedsAnAddressEntry) {
+  HostServer server;
+  std::string name_only = proxy_profile({"localhost:" + server.port()}, {}, "", "name-only");
+  Result r = run({"-p", name_only}, curl({"-i", "http://localhost:" + server.port() + "/hello"}));
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "HTTP/1.1 403 Forbidden\r\n")) << r;
+  EXPECT_EQ(server.accepted(), 0) << server.describe();
+  SessionLog log = the_log();
+  auto denied = net_events(log, "deny", "localhost:" + server.port());
+  ASSERT_EQ(denied.size(), 1u) << log.text();
+  EXPECT_TRUE(contains(json_str(denied[0], "reason"), "loopback")) << denied[0];
+  EXPECT_TRUE(contains(json_str(denied[0], "hint"), "127.0.0.1")) << denied[0];
+  // The transparent path too: a pool address of the name, the same refusal.
+  clear_logs();
+  std::string a =
+      probe({"-p", name_only}, {"dns-connect", "localhost", server.port(), "GET /hello HTTP/1.0\\r\\n\\r\\n"});
+  EXPECT_TRUE(refused_without_data(a) || (a.rfind("OK addr=198.1", 0) == 0 && a.ends_with(" bytes=0 first="))) << a;
+  EXPECT_EQ(server.accepted(), 0) << server.describe();
+  EXPECT_EQ(net_events(the_log(), "deny", "localhost:" + server.port()).size(), 1u) << the_log().text();
+
+  clear_logs();
+  std::string both = proxy_profile({"localhost:" + server.port(), server.addr()}, {}, "", "both");
+  r = run({"-p", both}, curl({"http://localhost:" + server.port() + "/hello"}));
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "hello from host\n") << r;
+  log = the_log();
+  auto allowed = net_events(log, "allow", "localhost:" + server.port());
+  ASSERT_EQ(allowed.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(allowed[0], "address"), "127.0.0.1") << allowed[0];
+}
+
+// IP literal destinations need an address or CIDR entry: 127.0.0.1 inside 127.0.0.0/8 is
+// allowed; 11.0.0.1 (outside every CIDR) and 192.168.1.1 are refused on every path, and
+// paddock never dials them.
+TEST_F(Proxy, IpLiteralOutsideAnyCidr) {
+  HostServer server;
+  std::string p = proxy_profile({"127.0.0.0/8:" + server.port(), "10.0.0.0/8:443"});
+  std::string script = curl_sh("-p http://" + server.addr() + "/hello") + "; echo; " +
+                       curl_sh("-o /dev/null -w '%{http_code}\\n' http://192.168.1.1:" + server.port() + "/") + "; " +
+                       curl_sh("-p -o /dev/null -w '%{http_connect}\\n' https://11.0.0.1/") + "; " +
+                       sh_probe("tcp-connect 11.0.0.1 443 'GET / HTTP/1.0\\r\\n\\r\\n'") + "; " +
+                       sh_probe("socks-connect 11.0.0.1 443");
+  Result r = run({"-p", p}, {"sh", "-c", script});
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 6u) << r;
+  EXPECT_EQ(l[0], "hello from host") << r;
+  EXPECT_EQ(l[2], "403") << r;
+  EXPECT_EQ(l[3], "403") << r;
+  EXPECT_TRUE(refused_without_data(l[4])) << r;
+  EXPECT_EQ(l[5], "OK reply=2") << r;
+  SessionLog log = the_log();
+  auto allowed = net_events(log, "allow", server.addr());
+  ASSERT_EQ(allowed.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(allowed[0], "rule"), rule_of(p, "127.0.0.0/8:" + server.port())) << allowed[0];
+  auto d11 = net_events(log, "deny", "11.0.0.1:443");
+  ASSERT_EQ(d11.size(), 3u) << log.text();
+  std::set<std::string> paths;
+  for (const auto& e : d11) {
+    paths.insert(json_str(e, "path"));
+    EXPECT_TRUE(contains(json_str(e, "hint"), "11.0.0.1")) << e;
+  }
+  EXPECT_EQ(paths, (std::set<std::string>{"connect", "transparent", "socks"})) << log.text();
+  EXPECT_EQ(net_events(log, "deny", "192.168.1.1:" + server.port()).size(), 1u) << log.text();
+}
+
+// network.deny wins over network.allow: a denied name is NXDOMAIN though "*.example.com" is
+// allowed, and "localhost" is refused though "localhost:PORT" is allowed -- citing the deny
+// rule -- while the address entry still works.
+TEST_F(Proxy, DenyWinsOverAllow) {
+  HostServer server;
+  std::string p =
+      proxy_profile({"*.example.com", "localhost:" + server.port(), server.addr()}, {"bad.example.com", "localhost"});
+  std::string script =
+      sh_probe("dns-query good.example.com A") + "; " + sh_probe("dns-query bad.example.com A") + "; " +
+      curl_sh("-o /dev/null -w '%{http_code}\\n' http://localhost:" + server.port() + "/hello") + "; " +
+      curl_sh("http://" + server.addr() + "/hello") + "; " + curl_sh("http://localhost:" + server.port() + "/hello");
+  Result r = run({"-p", p}, {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_GE(l.size(), 5u) << r;
+  // The 403's body cites the deny rule (file:line).
+  std::string body = r.out.substr(r.out.find("hello from host\n") + 16);
+  EXPECT_TRUE(contains(body, rule_of(p, "localhost"))) << body;
+  ASSERT_EQ(l[0].rfind("OK rcode=NOERROR addrs=", 0), 0u) << r;
+  EXPECT_TRUE(in_pool(l[0].substr(23, l[0].find(',') == std::string::npos ? std::string::npos : l[0].find(',') - 23)))
+      << r;
+  EXPECT_EQ(l[1], "OK rcode=NXDOMAIN addrs=") << r;
+  EXPECT_EQ(l[2], "403") << r;
+  EXPECT_EQ(l[3], "hello from host") << r;
+  ASSERT_TRUE(server.settle());
+  EXPECT_EQ(server.conns().size(), 1u) << server.describe();
+  SessionLog log = the_log();
+  auto denied = net_events(log, "deny", "localhost:" + server.port());
+  ASSERT_EQ(denied.size(), 2u) << log.text();
+  EXPECT_EQ(json_str(denied[0], "rule"), rule_of(p, "localhost")) << denied[0];
+  EXPECT_EQ(net_events(log, "deny", "bad.example.com", "dns").size(), 1u) << log.text();
+}
+
+// 200 tunnels open at once (the probe opens all of them before closing any): every one is
+// established, answered, and the server saw them all at the same time.
+TEST_F(Proxy, TwoHundredConcurrentConnections) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()});
+  Result r = run({"-p", p}, P({"proxy-tunnels", "200", "127.0.0.1", server.port()}), Opts{.timeout = 30});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(trim(r.out), "OK tunnels=200 established=200") << r;
+  EXPECT_EQ(server.accepted(), 200);
+  EXPECT_EQ(server.max_concurrent(), 200);
+  EXPECT_LT(r.seconds, 10) << r;
+  ASSERT_TRUE(server.settle());
+  SessionLog log = the_log();
+  EXPECT_EQ(net_events(log, "allow", server.addr()).size(), 200u);
+  EXPECT_EQ(net_events(log, "result", server.addr()).size(), 200u);
+}
+
+// 200 MB down a CONNECT tunnel and 50 MB up one: the sha256 of what one end sent is the sha256
+// of what the other received, and the result events count the bytes.
+TEST_F(Proxy, LargeTransferThroughConnect) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()});
+  const std::uint64_t down = 200ull << 20, up = 50ull << 20;
+  std::string script = curl_sh("-p http://" + server.addr() + "/bytes/" + std::to_string(down)) +
+                       " | sha256sum; head -c " + std::to_string(up) +
+                       " /dev/urandom > /tmp/up && sha256sum /tmp/up && " +
+                       curl_sh("-p -H 'Expect:' -T /tmp/up http://" + server.addr() + "/upload");
+  Result r = run({"-p", p}, {"sh", "-c", script}, Opts{.timeout = 30});
+  EXPECT_EQ(r.code, 0) << r;
+  ASSERT_TRUE(server.settle());
+  auto conns = server.conns();
+  ASSERT_EQ(conns.size(), 2u) << server.describe();
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 3u) << r;
+  EXPECT_EQ(l[0].substr(0, 64), conns[0].sent_sha256) << "the download differs";
+  EXPECT_EQ("received " + std::to_string(up) + " sha256 " + l[1].substr(0, 64), l[2]) << "the upload differs";
+  EXPECT_EQ(conns[1].received_sha256, l[1].substr(0, 64));
+  EXPECT_LT(r.seconds, 10) << "250 MB through the proxy took " << r.seconds << " s";
+  SessionLog log = the_log();
+  auto results = net_events(log, "result", server.addr());
+  ASSERT_EQ(results.size(), 2u) << log.text();
+  EXPECT_EQ(json_num(results[0], "bytes_in"), static_cast<long long>(conns[0].bytes_out)) << results[0];
+  EXPECT_EQ(json_num(results[1], "bytes_out"), static_cast<long long>(conns[1].bytes_in)) << results[1];
+}
+
+// Clients that connect and stall -- half an HTTP request, half a SOCKS handshake, half a DNS
+// message over TCP -- do not stall another client's transfer.
+TEST_F(Proxy, StalledClientsDoNotStallOthers) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()});
+  const std::uint64_t size = 20ull << 20;
+  std::string script =
+      "(" + sh_probe("tcp-hold 127.0.0.1 3128 'CONNECT 127.0.0.1:" + server.port() + " HTTP/1.1\\r\\nHo' 6") +
+      " &); (" + sh_probe("tcp-hold 127.0.0.1 3128 'GET http://" + server.addr() + "/hel' 6") + " &); (" +
+      sh_probe("tcp-hold 127.0.0.1 1080 '\\x05\\x01' 6") + " &); (" +
+      sh_probe("tcp-hold 127.0.0.1 53 '\\x00\\x30\\x12' 6") + " &); sleep 0.5; " + "start=$(date +%s%N); " +
+      curl_sh("-p http://" + server.addr() + "/bytes/" + std::to_string(size)) +
+      " | sha256sum; echo ms=$(( ($(date +%s%N) - start) / 1000000 )); " +
+      curl_sh("http://" + server.addr() + "/hello");
+  Result r = run({"-p", p}, {"sh", "-c", script}, Opts{.timeout = 20});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  int held = 0;
+  std::string sha, ms, hello;
+  for (const auto& x : l) {
+    if (x == "OK held") ++held;
+    if (x.size() > 64 && x[64] == ' ') sha = x.substr(0, 64);
+    if (x.rfind("ms=", 0) == 0) ms = x.substr(3);
+    if (x == "hello from host") hello = x;
+  }
+  EXPECT_EQ(held, 4) << r;
+  EXPECT_EQ(hello, "hello from host") << r;
+  ASSERT_FALSE(ms.empty()) << r;
+  EXPECT_LT(std::atol(ms.c_str()), 3000) << "the transfer took " << ms << " ms next to stalled clients\n" << r;
+  bool matched = false;
+  for (const auto& c : server.conns()) matched = matched || (!c.sent_sha256.empty() && c.sent_sha256 == sha);
+  EXPECT_TRUE(matched) << "sha256 " << sha << "\n" << server.describe();
+}
+
+// max_bytes_out: an upload past the budget is cut off (the server never gets more than the
+// budget), later connections are refused, and both are denials with "limit".
+TEST_F(Proxy, BytesOutBudget) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()}, {}, "max_bytes_out = \"64K\"\n");
+  std::string script =
+      "head -c 10000 /dev/zero > /tmp/small; head -c 1000000 /dev/zero > /tmp/big; " +
+      curl_sh("-p -H 'Expect:' -T /tmp/small http://" + server.addr() + "/upload") + "; echo small=$?; " +
+      curl_sh("-p -H 'Expect:' -T /tmp/big http://" + server.addr() + "/upload") + " >/dev/null 2>&1; echo big=$?; " +
+      curl_sh("-o /dev/null -w '%{http_code}\\n' http://" + server.addr() + "/hello") + "; " +
+      sh_probe("tcp-connect 127.0.0.1 " + server.port() + " 'GET /hello HTTP/1.0\\r\\n\\r\\n'");
+  Result r = run({"-p", p}, {"sh", "-c", script}, Opts{.timeout = 20});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 5u) << r;
+  EXPECT_EQ(l[0].rfind("received 10000 sha256 ", 0), 0u) << r;
+  EXPECT_EQ(l[1], "small=0") << r;
+  EXPECT_NE(l[2], "big=0") << r;
+  EXPECT_EQ(l[3], "403") << r;
+  EXPECT_TRUE(refused_without_data(l[4])) << r;
+  ASSERT_TRUE(server.settle());
+  std::uint64_t total_in = 0;
+  for (const auto& c : server.conns()) total_in += c.bytes_in;
+  EXPECT_LE(total_in, 64u * 1024u) << "more than max_bytes_out left the sandbox:\n" << server.describe();
+  EXPECT_EQ(server.conns().size(), 2u) << server.describe();
+  SessionLog log = the_log();
+  auto denied = net_events(log, "deny");
+  ASSERT_GE(denied.size(), 3u) << log.text();
+  for (const auto& e : denied) EXPECT_EQ(json_str(e, "limit"), "max_bytes_out") << e;
+  EXPECT_EQ(net_events(log, "allow").size(), 2u) << log.text();
+}
+
+// max_connections (cumulative): the fourth connection is refused on every path.
+TEST_F(Proxy, ConnectionBudget) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()}, {}, "max_connections = 3\n");
+  std::string get = "'GET /hello HTTP/1.0\\r\\n\\r\\n'";
+  std::string script = curl_sh("http://" + server.addr() + "/hello") + "; " +
+                       curl_sh("-p http://" + server.addr() + "/hello") + "; " +
+                       sh_probe("tcp-connect 127.0.0.1 " + server.port() + " " + get) + "; " +
+                       curl_sh("-o /dev/null -w '%{http_code}\\n' http://" + server.addr() + "/hello") + "; " +
+                       sh_probe("tcp-connect 127.0.0.1 " + server.port() + " " + get) + "; " +
+                       sh_probe("socks-connect 127.0.0.1 " + server.port());
+  Result r = run({"-p", p}, {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 6u) << r;
+  EXPECT_EQ(l[0], "hello from host") << r;
+  EXPECT_EQ(l[1], "hello from host") << r;
+  EXPECT_TRUE(contains(l[2], "first=HTTP/1.0 200 OK")) << r;
+  EXPECT_EQ(l[3], "403") << r;
+  EXPECT_TRUE(refused_without_data(l[4])) << r;
+  EXPECT_EQ(l[5], "OK reply=2") << r;
+  EXPECT_EQ(server.accepted(), 3) << server.describe();
+  SessionLog log = the_log();
+  auto denied = net_events(log, "deny", server.addr());
+  ASSERT_EQ(denied.size(), 3u) << log.text();
+  for (const auto& e : denied) EXPECT_EQ(json_str(e, "limit"), "max_connections") << e;
+}
+
+// network.per_host: the budget of one destination host does not spend another's. The host is
+// the destination as named ("127.0.0.1" and "localhost" are two hosts, though one address).
+TEST_F(Proxy, PerHostBudget) {
+  HostServer server;
+  std::string p =
+      proxy_profile({"localhost:" + server.port(), server.addr()}, {}, "\n[network.per_host]\nmax_connections = 2\n");
+  std::string code = "-o /dev/null -w '%{http_code}\\n' ";
+  std::string script = curl_sh(code + "http://" + server.addr() + "/hello") + "; " +
+                       curl_sh(code + "http://" + server.addr() + "/hello") + "; " +
+                       curl_sh(code + "http://" + server.addr() + "/hello") + "; " +
+                       curl_sh(code + "http://localhost:" + server.port() + "/hello");
+  Result r = run({"-p", p}, {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "200\n200\n403\n200\n") << r;
+  SessionLog log = the_log();
+  auto denied = net_events(log, "deny", server.addr());
+  ASSERT_EQ(denied.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(denied[0], "limit"), "max_connections") << denied[0];
+
+  // max_bytes_out per host: an upload past it is cut off; the other host still has its own.
+  clear_logs();
+  p = proxy_profile({"localhost:" + server.port(), server.addr()}, {}, "\n[network.per_host]\nmax_bytes_out = \"8K\"\n",
+                    "bytes");
+  script = "head -c 100000 /dev/zero > /tmp/big; " +
+           curl_sh("-p -H 'Expect:' -T /tmp/big http://" + server.addr() + "/upload") +
+           " >/dev/null 2>&1; echo big=$?; " + curl_sh(code + "http://localhost:" + server.port() + "/hello");
+  r = run({"-p", p}, {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 2u) << r;
+  EXPECT_NE(l[0], "big=0") << r;
+  EXPECT_EQ(l[1], "200") << r;
+  log = the_log();
+  denied = net_events(log, "deny", server.addr());
+  ASSERT_EQ(denied.size(), 1u) << log.text();
+  EXPECT_EQ(json_str(denied[0], "limit"), "max_bytes_out") << denied[0];
+}
+
+// Net denials count toward limits.max_denials: the second ends the session (137).
+TEST_F(Proxy, NetDenialsCountTowardMaxDenials) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()}, {}, "\n[limits]\nmax_denials = 2\n");
+  std::string deny = curl_sh("-o /dev/null -w '%{http_code}\\n' http://denied.example.com/");
+  Result r = run({"-p", p}, {"sh", "-c",
+                             curl_sh("http://" + server.addr() + "/hello") + "; " + deny + "; " + deny + "; sleep 1; " +
+                                 deny + "; echo survived"});
+  EXPECT_EQ(r.code, 137) << r;
+  EXPECT_TRUE(contains(r.out, "hello from host")) << r;
+  EXPECT_FALSE(contains(r.out, "survived")) << r;
+  EXPECT_TRUE(contains(r.err, "max_denials")) << r;
+  SessionLog log = the_log();
+  EXPECT_EQ(net_events(log, "deny", "denied.example.com:80").size(), 2u) << log.text();
+  EXPECT_EQ(events(log, "limit", "kill", "max_denials").size(), 1u) << log.text();
+}
+
+// The result event of a connection: bytes each way as the far end counted them, and how long.
+TEST_F(Proxy, ResultEventsCountBytes) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()});
+  const std::string request = "GET /bytes/5000 HTTP/1.0\\r\\nX-Pad: 0123456789\\r\\n\\r\\n";
+  std::string script = sh_probe("tcp-connect 127.0.0.1 " + server.port() + " '" + request + "'") + "; " +
+                       sh_probe("socks-connect 127.0.0.1 " + server.port() + " '" + request + "'");
+  Result r = run({"-p", p}, {"sh", "-c", script});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 2u) << r;
+  EXPECT_TRUE(contains(l[0], "first=HTTP/1.0 200 OK")) << r;
+  EXPECT_TRUE(contains(l[1], "first=HTTP/1.0 200 OK")) << r;
+  ASSERT_TRUE(server.settle());
+  auto conns = server.conns();
+  ASSERT_EQ(conns.size(), 2u) << server.describe();
+  SessionLog log = the_log();
+  auto results = net_events(log, "result", server.addr());
+  ASSERT_EQ(results.size(), 2u) << log.text();
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(json_str(results[i], "path"), i == 0 ? "transparent" : "socks") << results[i];
+    EXPECT_EQ(json_num(results[i], "bytes_out"), static_cast<long long>(conns[i].bytes_in)) << results[i];
+    EXPECT_EQ(json_num(results[i], "bytes_in"), static_cast<long long>(conns[i].bytes_out)) << results[i];
+    EXPECT_GE(json_num(results[i], "duration_ms"), 0) << results[i];
+    EXPECT_GT(conns[i].bytes_out, 5000u);
+  }
 }
 
 // ==========================================================================================

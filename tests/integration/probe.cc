@@ -37,6 +37,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -604,6 +605,444 @@ int cmd_deny_loop(long n) {
   return ok("denied=" + std::to_string(n));
 }
 
+// --- network mode "proxy" (paddock's HTTP proxy, SOCKS5 and resolver inside the sandbox) ---
+
+// "\r", "\n", "\t", "\\" and "\xNN" in a command-line argument, so that tests can pass a raw
+// request as one argument.
+std::string unescape(const char* s) {
+  std::string out;
+  for (const char* p = s; *p != '\0'; ++p) {
+    if (*p != '\\' || p[1] == '\0') {
+      out += *p;
+      continue;
+    }
+    ++p;
+    switch (*p) {
+      case 'r': out += '\r'; break;
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case '0': out += '\0'; break;
+      case 'x':
+        if (std::isxdigit(static_cast<unsigned char>(p[1])) && std::isxdigit(static_cast<unsigned char>(p[2]))) {
+          out += static_cast<char>(std::strtol(std::string(p + 1, 2).c_str(), nullptr, 16));
+          p += 2;
+        } else {
+          out += 'x';
+        }
+        break;
+      default: out += *p;
+    }
+  }
+  return out;
+}
+
+// The first line of `data` (without its end), printable, at most 120 characters.
+std::string first_line(const std::string& data) {
+  std::string out;
+  for (char c : data.substr(0, data.find_first_of("\r\n"))) {
+    if (out.size() >= 120) break;
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  return out;
+}
+
+void set_timeouts(int s, long seconds) {
+  struct timeval tv {
+    seconds, 0
+  };
+  ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+// A TCP connection to host:port (an IPv4 or IPv6 literal), with 5 s send/receive timeouts; -1
+// and errno.
+int tcp_open(const char* host, const char* port) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  sockaddr_in* a4 = reinterpret_cast<sockaddr_in*>(&ss);
+  sockaddr_in6* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (make_addr(host, port, a4)) {
+    len = sizeof *a4;
+  } else if (::inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(static_cast<uint16_t>(std::atoi(port)));
+    len = sizeof *a6;
+  } else {
+    errno = EINVAL;
+    return -1;
+  }
+  int s = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  set_timeouts(s, 5);
+  if (::connect(s, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    int e = errno;
+    ::close(s);
+    errno = e;
+    return -1;
+  }
+  return s;
+}
+
+bool send_all(int s, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::send(s, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Reads until EOF, an error or the receive timeout. `how`: "" at EOF, else the errno's name.
+std::string recv_all(int s, std::string* how) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::recv(s, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const char* name = strerrorname_np(errno == EAGAIN ? ETIMEDOUT : errno);
+      *how = name != nullptr ? name : "EIO";
+      return out;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  how->clear();
+  return out;
+}
+
+// Reads up to and including the blank line that ends an HTTP header block.
+bool recv_headers(int s, std::string* out) {
+  char c;
+  while (out->find("\r\n\r\n") == std::string::npos) {
+    ssize_t n = ::recv(s, &c, 1, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    *out += c;
+    if (out->size() > 65536) return false;
+  }
+  return true;
+}
+
+// What came back on a connection, as one line: `OK bytes=N first=LINE` at EOF (plus
+// ` then=ERRNO` when it ended with an error instead), `ERR ERRNO` when it ended with an error
+// before any byte.
+int report_reply(int s, const std::string& prefix) {
+  std::string how;
+  std::string got = recv_all(s, &how);
+  ::close(s);
+  if (got.empty() && !how.empty()) {
+    std::printf("ERR %s\n", how.c_str());
+    return 0;
+  }
+  std::string detail = prefix + "bytes=" + std::to_string(got.size());
+  if (!how.empty()) detail += " then=" + how;
+  detail += " first=" + first_line(got);
+  return ok(detail);
+}
+
+// tcp-connect ADDR PORT [SEND]: connect, send SEND (escapes decoded), read to EOF.
+int cmd_tcp_connect(const char* host, const char* port, const char* send) {
+  int s = tcp_open(host, port);
+  if (s < 0) return err(errno);
+  if (send != nullptr && !send_all(s, unescape(send))) {
+    int e = errno;
+    ::close(s);
+    return err(e);
+  }
+  return report_reply(s, "");
+}
+
+// tcp-dump ADDR PORT SEND: informational, prints the raw reply (or ERR on failure).
+int cmd_tcp_dump(const char* host, const char* port, const char* send) {
+  int s = tcp_open(host, port);
+  if (s < 0) return err(errno);
+  if (!send_all(s, unescape(send))) {
+    int e = errno;
+    ::close(s);
+    return err(e);
+  }
+  std::string how;
+  std::string got = recv_all(s, &how);
+  ::close(s);
+  if (got.empty() && !how.empty()) return err(ECONNRESET);
+  std::fwrite(got.data(), 1, got.size(), stdout);
+  return 0;
+}
+
+// tcp-hold ADDR PORT SEND SECONDS: connect, send SEND, print `OK held`, then hold the
+// connection without reading or sending anything for SECONDS (a stalled client).
+int cmd_tcp_hold(const char* host, const char* port, const char* send, long seconds) {
+  int s = tcp_open(host, port);
+  if (s < 0) return err(errno);
+  if (!send_all(s, unescape(send))) return err(errno);
+  ok("held");
+  std::fflush(stdout);
+  struct timespec t {
+    seconds, 0
+  };
+  ::nanosleep(&t, nullptr);
+  ::close(s);
+  return 0;
+}
+
+// socks-connect HOST PORT [SEND]: a SOCKS5 CONNECT (no authentication) through
+// 127.0.0.1:1080 to HOST (an IPv4 literal is sent as an address, anything else as a name),
+// then SEND and read to EOF. `OK reply=N` when the server refused (N: SOCKS5 reply code),
+// `OK reply=0 bytes=N first=LINE` when connected.
+int cmd_socks_connect(const char* host, const char* port, const char* send) {
+  int s = tcp_open("127.0.0.1", "1080");
+  if (s < 0) return err(errno);
+  auto fail = [&](int e) {
+    ::close(s);
+    return err(e);
+  };
+  if (!send_all(s, std::string("\x05\x01\x00", 3))) return fail(errno);
+  unsigned char hello[2];
+  if (::recv(s, hello, 2, MSG_WAITALL) != 2) return fail(errno != 0 ? errno : ECONNRESET);
+  if (hello[0] != 5 || hello[1] != 0) return fail(EPROTO);
+  std::string req("\x05\x01\x00", 3);
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host, &v4) == 1) {
+    req += '\x01';
+    req.append(reinterpret_cast<const char*>(&v4), 4);
+  } else {
+    req += '\x03';
+    req += static_cast<char>(std::strlen(host));
+    req += host;
+  }
+  uint16_t p = htons(static_cast<uint16_t>(std::atoi(port)));
+  req.append(reinterpret_cast<const char*>(&p), 2);
+  errno = 0;
+  if (!send_all(s, req)) return fail(errno);
+  unsigned char head[4];
+  ssize_t n = ::recv(s, head, 4, MSG_WAITALL);
+  if (n != 4) return fail(n < 0 ? errno : ECONNRESET);
+  if (head[0] != 5) return fail(EPROTO);
+  if (head[1] != 0) {
+    ::close(s);
+    return ok("reply=" + std::to_string(head[1]));
+  }
+  // The bound address: skip it.
+  size_t rest = head[3] == 1 ? 4 + 2 : head[3] == 4 ? 16 + 2 : 0;
+  if (head[3] == 3) {
+    unsigned char len = 0;
+    if (::recv(s, &len, 1, MSG_WAITALL) != 1) return fail(ECONNRESET);
+    rest = len + 2u;
+  }
+  std::string skip(rest, '\0');
+  if (rest > 0 && ::recv(s, skip.data(), rest, MSG_WAITALL) != static_cast<ssize_t>(rest)) return fail(ECONNRESET);
+  if (send != nullptr && !send_all(s, unescape(send))) return fail(errno);
+  return report_reply(s, "reply=0 ");
+}
+
+// A DNS query for NAME of TYPE (A, AAAA, MX, TXT, ANY or a number), sent to 127.0.0.1:53 over
+// UDP or TCP. Fills rcode and the A/AAAA addresses of the answer; false and errno on failure.
+struct DnsAnswer {
+  int rcode = -1;
+  std::vector<std::string> addrs;
+};
+
+bool dns_query(const std::string& name, const std::string& type, bool tcp, DnsAnswer* answer) {
+  static const std::map<std::string, int> types = {{"A", 1},    {"NS", 2},    {"CNAME", 5}, {"MX", 15},
+                                                   {"TXT", 16}, {"AAAA", 28}, {"ANY", 255}};
+  int qtype = types.count(type) != 0 ? types.at(type) : std::atoi(type.c_str());
+  uint16_t id = static_cast<uint16_t>(::getpid() ^ ::time(nullptr));
+  std::string q;
+  q += static_cast<char>(id >> 8);
+  q += static_cast<char>(id & 0xff);
+  q += std::string("\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 10);  // RD, one question
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t dot = name.find('.', start);
+    if (dot == std::string::npos) dot = name.size();
+    q += static_cast<char>(dot - start);
+    q += name.substr(start, dot - start);
+    start = dot + 1;
+  }
+  q += '\0';
+  q += static_cast<char>(qtype >> 8);
+  q += static_cast<char>(qtype & 0xff);
+  q += std::string("\x00\x01", 2);  // IN
+
+  sockaddr_in a;
+  make_addr("127.0.0.1", "53", &a);
+  int s = ::socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  set_timeouts(s, 3);
+  std::string reply;
+  bool sent = false;
+  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    if (tcp) {
+      std::string framed;
+      framed += static_cast<char>(q.size() >> 8);
+      framed += static_cast<char>(q.size() & 0xff);
+      sent = send_all(s, framed + q);
+    } else {
+      sent = ::send(s, q.data(), q.size(), 0) == static_cast<ssize_t>(q.size());
+    }
+  }
+  if (sent) {
+    if (tcp) {
+      unsigned char len[2];
+      ssize_t n = ::recv(s, len, 2, MSG_WAITALL);
+      if (n == 2) {
+        reply.resize(static_cast<size_t>(len[0] << 8 | len[1]));
+        n = ::recv(s, reply.data(), reply.size(), MSG_WAITALL);
+        if (n != static_cast<ssize_t>(reply.size())) reply.clear();
+      } else if (n == 0) {
+        errno = ECONNRESET;
+      }
+    } else {
+      char buf[4096];
+      ssize_t n = ::recv(s, buf, sizeof buf, 0);
+      if (n > 0) reply.assign(buf, static_cast<size_t>(n));
+    }
+  }
+  int e = errno == EAGAIN ? ETIMEDOUT : errno;
+  ::close(s);
+  if (reply.empty()) {
+    errno = e != 0 ? e : EIO;
+    return false;
+  }
+  auto u8 = [&](size_t i) { return i < reply.size() ? static_cast<unsigned char>(reply[i]) : 0u; };
+  auto u16 = [&](size_t i) { return u8(i) << 8 | u8(i + 1); };
+  if (reply.size() < 12 || u16(0) != id || (u8(2) & 0x80) == 0) {
+    errno = EBADMSG;
+    return false;
+  }
+  answer->rcode = static_cast<int>(u8(3) & 0x0f);
+  unsigned qd = u16(4), an = u16(6);
+  size_t pos = 12;
+  auto skip_name = [&]() {
+    while (pos < reply.size()) {
+      unsigned len = u8(pos);
+      if ((len & 0xc0) == 0xc0) {
+        pos += 2;
+        return;
+      }
+      pos += 1 + len;
+      if (len == 0) return;
+    }
+  };
+  for (unsigned i = 0; i < qd; ++i) {
+    skip_name();
+    pos += 4;
+  }
+  for (unsigned i = 0; i < an && pos < reply.size(); ++i) {
+    skip_name();
+    unsigned rtype = u16(pos), rdlen = u16(pos + 8);
+    pos += 10;
+    if (pos + rdlen > reply.size()) {
+      errno = EBADMSG;
+      return false;
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    if (rtype == 1 && rdlen == 4) ::inet_ntop(AF_INET, reply.data() + pos, text, sizeof text);
+    if (rtype == 28 && rdlen == 16) ::inet_ntop(AF_INET6, reply.data() + pos, text, sizeof text);
+    if (text[0] != '\0') answer->addrs.emplace_back(text);
+    pos += rdlen;
+  }
+  return true;
+}
+
+std::string rcode_name(int rcode) {
+  switch (rcode) {
+    case 0: return "NOERROR";
+    case 1: return "FORMERR";
+    case 2: return "SERVFAIL";
+    case 3: return "NXDOMAIN";
+    case 4: return "NOTIMP";
+    case 5: return "REFUSED";
+    default: return std::to_string(rcode);
+  }
+}
+
+// dns-query NAME TYPE [tcp]: `OK rcode=NOERROR addrs=198.18.0.1,...` (addrs= empty when the
+// answer has no A/AAAA records).
+int cmd_dns_query(const char* name, const char* type, bool tcp) {
+  DnsAnswer a;
+  if (!dns_query(name, type, tcp, &a)) return err(errno);
+  std::string list;
+  for (const auto& x : a.addrs) list += (list.empty() ? "" : ",") + x;
+  return ok("rcode=" + rcode_name(a.rcode) + " addrs=" + list);
+}
+
+// dns-connect NAME PORT [SEND]: resolve NAME (A, over UDP, through paddock's resolver), connect
+// to the first address, send SEND, read to EOF: `OK addr=A bytes=N first=LINE`, or
+// `OK rcode=NXDOMAIN` when the name has no address.
+int cmd_dns_connect(const char* name, const char* port, const char* send) {
+  DnsAnswer a;
+  if (!dns_query(name, "A", false, &a)) return err(errno);
+  if (a.rcode != 0 || a.addrs.empty()) return ok("rcode=" + rcode_name(a.rcode) + " addrs=");
+  int s = tcp_open(a.addrs[0].c_str(), port);
+  if (s < 0) return err(errno);
+  if (send != nullptr && !send_all(s, unescape(send))) {
+    int e = errno;
+    ::close(s);
+    return err(e);
+  }
+  return report_reply(s, "addr=" + a.addrs[0] + " ");
+}
+
+// proxy-tunnels N HOST PORT: N HTTP CONNECT tunnels through 127.0.0.1:3128 to HOST:PORT, all
+// open at once: connect all, request all, read every "200", then `GET /hello` through each
+// and read each reply to its end. `OK tunnels=K established=E` (K answered, E got their "200"),
+// plus ` first-failure=I:STEP:ERRNO` when some did not.
+int cmd_proxy_tunnels(long n, const char* host, const char* port) {
+  std::vector<int> socks;
+  std::string target = std::string(host) + ":" + port;
+  std::string connect = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
+  long established = 0, answered = 0;
+  std::string first_failure;
+  auto failed = [&](long i, const std::string& step) {
+    if (first_failure.empty()) {
+      const char* e = strerrorname_np(errno);
+      first_failure = " first-failure=" + std::to_string(i) + ":" + step + ":" + (e != nullptr ? e : "?");
+    }
+  };
+  for (long i = 0; i < n; ++i) {
+    int s = tcp_open("127.0.0.1", "3128");
+    if (s < 0) failed(i, "connect");
+    socks.push_back(s);
+  }
+  for (long i = 0; i < n; ++i) {
+    if (socks[i] >= 0 && !send_all(socks[i], connect)) failed(i, "send");
+  }
+  std::vector<bool> up(static_cast<size_t>(n), false);
+  for (long i = 0; i < n; ++i) {
+    std::string h;
+    if (socks[i] < 0) continue;
+    if (!recv_headers(socks[i], &h)) {
+      failed(i, "reply");
+    } else if (h.compare(0, 12, "HTTP/1.1 200") == 0 || h.compare(0, 12, "HTTP/1.0 200") == 0) {
+      up[i] = true;
+      ++established;
+    } else {
+      errno = EACCES;
+      failed(i, first_line(h));
+    }
+  }
+  for (long i = 0; i < n; ++i) {
+    if (up[i] && !send_all(socks[i], "GET /hello HTTP/1.0\r\nHost: " + target + "\r\n\r\n")) failed(i, "get");
+  }
+  for (long i = 0; i < n; ++i) {
+    if (!up[i]) continue;
+    std::string how;
+    std::string got = recv_all(socks[i], &how);
+    if (how.empty() && got.compare(0, 12, "HTTP/1.0 200") == 0 && got.find("hello from host") != std::string::npos)
+      ++answered;
+    else
+      failed(i, "response");
+  }
+  for (int s : socks) {
+    if (s >= 0) ::close(s);
+  }
+  return ok("tunnels=" + std::to_string(answered) + " established=" + std::to_string(established) + first_failure);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -844,6 +1283,15 @@ int main(int argc, char** argv) {
   if (c == "forkbomb" && need(2)) return cmd_forkbomb(std::strtod(argv[2], nullptr), num(argv[3]));
   if (c == "fill" && need(2)) return cmd_fill(argv[2], num(argv[3]));
   if (c == "deny-loop" && need(1)) return cmd_deny_loop(num(argv[2]));
+
+  // --- network mode "proxy" ---
+  if (c == "tcp-connect" && need(2)) return cmd_tcp_connect(argv[2], argv[3], need(3) ? argv[4] : nullptr);
+  if (c == "tcp-dump" && need(3)) return cmd_tcp_dump(argv[2], argv[3], argv[4]);
+  if (c == "tcp-hold" && need(4)) return cmd_tcp_hold(argv[2], argv[3], argv[4], num(argv[5]));
+  if (c == "socks-connect" && need(2)) return cmd_socks_connect(argv[2], argv[3], need(3) ? argv[4] : nullptr);
+  if (c == "dns-query" && need(2)) return cmd_dns_query(argv[2], argv[3], need(3) && std::string(argv[4]) == "tcp");
+  if (c == "dns-connect" && need(2)) return cmd_dns_connect(argv[2], argv[3], need(3) ? argv[4] : nullptr);
+  if (c == "proxy-tunnels" && need(3)) return cmd_proxy_tunnels(num(argv[2]), argv[3], argv[4]);
 
   return usage();
 }

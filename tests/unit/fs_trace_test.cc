@@ -174,7 +174,9 @@ TEST(FsTracePlan, DryRunShowsTheTraceRules) {
   plan_fs_trace(p);
   std::ostringstream out;
   print_plan(out, p);
-  EXPECT_THAT(out.str(), HasSubstr("openat -> NOTIFY, then continue (recorded by the supervisor; the kernel decides)  [--trace-fs]"));
+  EXPECT_THAT(
+      out.str(),
+      HasSubstr("openat -> NOTIFY, then continue (recorded by the supervisor; the kernel decides)  [--trace-fs]"));
   EXPECT_THAT(out.str(), HasSubstr("execve -> NOTIFY, then continue"));
 }
 

@@ -560,8 +560,8 @@ TEST(PlanProxy, HugePortRangesAreCappedWithANote) {
 TEST(PlanProxy, NeedsANetworkNamespaceEvenWithBestEffort) {
   HostFacts h = host();
   h.userns = false;
-  std::string e = plan_error(
-      "[network]\nmode = \"proxy\"\nallow = [\"pypi.org\"]\n[sandbox]\nbest_effort = [\"namespaces\"]\n", h);
+  std::string e =
+      plan_error("[network]\nmode = \"proxy\"\nallow = [\"pypi.org\"]\n[sandbox]\nbest_effort = [\"namespaces\"]\n", h);
   EXPECT_THAT(e, AllOf(StartsWith("p.toml:2:8: "), HasSubstr("network namespace")));
 }
 

@@ -587,7 +587,6 @@ TEST(ProfileErrors, BracketsOnlyForIpv6) {
               HasSubstr("brackets are only for IPv6 addresses"));
 }
 
-
 TEST(ProfileNetwork, EgressBudgetsForTheSessionAndPerHost) {
   Policy p = parse(
       "[network]\n"
