@@ -42,7 +42,7 @@ constexpr auto kConnectTimeout = std::chrono::seconds(15);  // host-side connect
 constexpr std::size_t kSplice = 1 << 20;                    // bytes per splice into a pipe
 constexpr std::uint64_t kBulk = 1 << 20;                    // bytes before a connection counts as bulk
 constexpr std::size_t kBulkPipe = 1 << 20;                  // its pipes' capacity then
-constexpr int kRoundsPerEvent = 8;                          // fairness between busy connections
+constexpr int kRoundsPerEvent = 16;                         // fairness between busy connections
 constexpr int kDnsPerEvent = 64;
 constexpr std::uint32_t kUnwatched = 0xffffffffu;  // an epoll mask: not in the set at all
 

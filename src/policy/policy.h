@@ -135,7 +135,6 @@ struct Policy {
   EgressBudget net_budget;           // the whole session
   EgressBudget net_budget_per_host;  // each destination host on its own
 
-
   std::vector<EnvPass> env_pass;
   std::vector<EnvSet> env_set;
   std::vector<Secret> secrets;
