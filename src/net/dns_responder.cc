@@ -45,6 +45,11 @@ DnsAnswer DnsResponder::answer(std::span<const std::uint8_t> message) {
   if (!d.allowed) {
     out.denied = true;
     out.hint = d.hint;
+    if (!d.rule.known() && !d.hint.empty()) {
+      // No rule decided: the name is simply not listed (on any port, not just the 443 asked).
+      out.reason = q->question.name + " is in no network.allow entry";
+      out.hint = "network.allow = [\"" + q->question.name + "\"]";
+    }
     out.response = answer_nxdomain(*q);
     return out;
   }

@@ -121,8 +121,8 @@ TEST(DnsResponder, NameNotAllowedIsNxdomainWithReasonAndHint) {
   DnsAnswer a = r.answer(query("secret-data.evil.example", 1));
   EXPECT_TRUE(a.denied);
   EXPECT_EQ(rcode(a.response), 3u);
-  EXPECT_THAT(a.reason, HasSubstr("not in network.allow"));
-  EXPECT_THAT(a.hint, HasSubstr("secret-data.evil.example"));
+  EXPECT_EQ(a.reason, "secret-data.evil.example is in no network.allow entry");
+  EXPECT_EQ(a.hint, "network.allow = [\"secret-data.evil.example\"]");
   EXPECT_TRUE(a.answer.empty());
   EXPECT_EQ(pool.name_for({198, 18, 0, 1}), std::nullopt);  // nothing assigned for it
 }
