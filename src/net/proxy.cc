@@ -194,6 +194,11 @@ class EgressProxy::Impl {
       rl.rlim_cur = rl.rlim_max;
       ::setrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+      // What the session itself holds (listeners, log, pidfd...) is kept aside.
+      const std::uint64_t reserve = listeners_.size() + 32;
+      max_conns_ = rl.rlim_cur > reserve + 6 ? (rl.rlim_cur - reserve) / 6 : 1;
+    }
     spare_ = UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     ep_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
     if (!ep_) throw_errno("network: epoll for the proxy");
@@ -317,6 +322,12 @@ class EgressProxy::Impl {
     for (int i = 0; i < 64; ++i) {
       struct sockaddr_storage peer {};
       socklen_t len = sizeof peer;
+      if (conns_.size() >= max_conns_) {
+        // Each connection may need six descriptors once relaying: accepting more than the
+        // limit allows would only make every one of them fail later.
+        refuse_for_lack_of_descriptors(lfd);
+        continue;
+      }
       int fd = ::accept4(lfd, reinterpret_cast<struct sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE) {
@@ -855,9 +866,14 @@ class EgressProxy::Impl {
       ssize_t n = ::recv(c.client.get(), buf, sizeof buf, MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) break;
-      if (n <= 0) {
+      if (n < 0) {
         close_conn(c.id);
         return;
+      }
+      if (n == 0) {
+        // A request followed at once by a half-close is still a request: parse what came.
+        c.client_eof = true;
+        break;
       }
       c.in.append(buf, static_cast<std::size_t>(n));
       if (c.in.size() > kHttpProxyMaxHead + sizeof buf) break;
@@ -868,10 +884,18 @@ class EgressProxy::Impl {
       // (pipelined DNS over TCP); the connection may be gone by then.
       if (conns_.count(id) == 0) return;
     }
-    if (conns_.count(id) != 0 && (c.stage == Stage::HttpHead || c.stage == Stage::SocksGreeting ||
-                                  c.stage == Stage::SocksRequest || c.stage == Stage::DnsTcp)) {
-      update(c);
+    if (conns_.count(id) == 0) return;
+    const bool head_stage = c.stage == Stage::HttpHead || c.stage == Stage::SocksGreeting ||
+                            c.stage == Stage::SocksRequest || c.stage == Stage::DnsTcp;
+    if (head_stage && c.client_eof) {
+      if (c.to_client.empty()) {
+        close_conn(id);  // ended before its request was complete (or all DNS answers are out)
+        return;
+      }
+      c.stage = Stage::Closing;  // the answers still go out, then the connection closes
+      c.deadline = Clock::now() + std::chrono::seconds(5);
     }
+    if (head_stage) update(c);
   }
 
   bool parse_http(Conn& c) {
@@ -1145,6 +1169,7 @@ class EgressProxy::Impl {
   std::unordered_map<std::string, Budget> per_host_;
   bool audit_failed_ = false;
   Clock::time_point last_fd_warning_{};
+  std::size_t max_conns_ = SIZE_MAX;
   ProxyStats stats_;
   struct sigaction old_sigpipe_ {};
 };

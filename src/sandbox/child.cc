@@ -111,6 +111,10 @@ void write_id_maps(std::uint32_t uid, std::uint32_t gid) {
         ::close(listener);
       }
     }
+    if (a.pass_fd >= 0) {
+      // The last thing before exec: fd 3 may have been one of paddock's own pipes until now.
+      if (a.pass_fd == 3 ? ::fcntl(3, F_SETFD, 0) != 0 : ::dup2(a.pass_fd, 3) < 0) throw_errno("passing fd 3");
+    }
     environ = envp.data();  // execvp searches the sandbox's PATH
     ::execvp(argv[0], argv.data());
     int err = errno;
@@ -221,6 +225,8 @@ void sandbox_init_main(const ChildArgs& a) {
     if (command < 0) throw_errno("init: fork");
     if (command == 0) exec_command(a, slave);
     ::close(a.control_fd);
+    // Only the command holds the passed channel: when it dies, the other end sees end of file.
+    if (a.pass_fd >= 0) ::close(a.pass_fd);
     // Secrets now live only in the command (until its exec) and in /run/secrets.
     for (auto& s : *a.secrets) explicit_bzero(s.value.data(), s.value.size());
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -24,6 +24,7 @@ struct ChildArgs {
   int control_fd = -1;  // socket used to hand the pty master to the supervisor
   int seccomp_fd = -1;  // the supervisor writes the compiled seccomp programs here
   int go_fd = -1;       // when valid: wait for one byte (cgroup placement) before starting the command
+  int pass_fd = -1;     // when valid: the command gets it as file descriptor 3 (a tool worker's channel)
   bool pty = false;
   bool tty_fd[3] = {false, false, false};  // which of paddock's stdio are terminals (get the pty)
   std::optional<struct termios> termios;

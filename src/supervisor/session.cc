@@ -168,6 +168,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   args.error_fd = err_write.get();
   args.control_fd = ctl_child.get();
   args.pty = tty;
+  args.pass_fd = opts.pass_fd;
   for (int fd = 0; fd < 3; ++fd) args.tty_fd[fd] = tty && ::isatty(fd) == 1;
   if (tty) {
     struct termios t {};
@@ -217,6 +218,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   }
   if (pid == 0) sandbox_init_main(args);  // never returns
   UniqueFd pid_fd(pidfd);
+  if (opts.pass_fd >= 0) ::close(opts.pass_fd);
   if (opts.on_started) opts.on_started();
   go_read.reset();
   if (go_write) {

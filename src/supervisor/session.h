@@ -24,6 +24,9 @@ struct SessionOptions {
   // Called once the sandbox exists (after clone, before anything in it can be denied): the
   // session start event goes to the log there, so a plan that clone() refused never has one.
   std::function<void()> on_started;
+  // When valid: given to the command as its file descriptor 3 (a tool worker's channel). The
+  // session closes it once the sandbox has its copy.
+  int pass_fd = -1;
 };
 
 struct SessionResult {

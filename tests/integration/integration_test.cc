@@ -2640,6 +2640,8 @@ TEST_F(TraceFs, RefusedWithoutSeccompNotification) {
 //   GET /bytes/N      N bytes of a deterministic pseudo-random stream (sha256 recorded)
 //   PUT|POST /upload  reads the body (Content-Length, or to EOF), answers its sha256
 //   GET /keep         "kept\n" in an HTTP/1.1 reply that keeps the connection open
+//   GET /eof/N        reads until the client's EOF (a half-close), then sends /bytes/N
+//   GET /stall        never reads another byte and never answers (a stalled upstream)
 // A connection that sends no request line is recorded too (bytes_in, request "").
 class HostServer {
  public:
@@ -2649,6 +2651,7 @@ class HostServer {
     std::vector<std::string> requests;  // every request line (GET /keep keeps the connection)
     std::uint64_t bytes_in = 0, bytes_out = 0;
     std::string sent_sha256, received_sha256;
+    bool eof_before_reply = false;  // GET /eof/N: the client's EOF came before the answer
     bool done = false;
   };
 
@@ -2717,6 +2720,24 @@ class HostServer {
       state ^= state << 17;
       std::memcpy(buf + i, &state, 8);
     }
+  }
+  // FNV-1a (64 bits, hex) of the first n bytes of that stream, as `paddock-probe half-close`
+  // reports what it received.
+  static std::string stream_fnv(std::uint64_t n) {
+    std::uint64_t h = 0xcbf29ce484222325ULL, state = 0x9e3779b97f4a7c15ULL;
+    std::vector<char> chunk(1 << 16);
+    for (std::uint64_t done = 0; done < n;) {
+      fill(state, chunk.data(), chunk.size());
+      size_t k = static_cast<size_t>(std::min<std::uint64_t>(chunk.size(), n - done));
+      for (size_t i = 0; i < k; ++i) {
+        h ^= static_cast<unsigned char>(chunk[i]);
+        h *= 0x100000001b3ULL;
+      }
+      done += k;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
   }
 
  private:
@@ -2835,8 +2856,24 @@ class HostServer {
     };
     if (method == "GET" && target == "/hello") {
       reply("hello from host\n");
-    } else if (method == "GET" && target.rfind("/bytes/", 0) == 0) {
-      std::uint64_t total = std::strtoull(target.c_str() + 7, nullptr, 10);
+    } else if (method == "GET" && target == "/stall") {
+      // Never reads again, never answers: what the client pushes piles up in the buffers.
+      auto until = Clock::now() + std::chrono::seconds(30);
+      while (!stopping_ && Clock::now() < until) ::usleep(20000);
+    } else if (method == "GET" && (target.rfind("/bytes/", 0) == 0 || target.rfind("/eof/", 0) == 0)) {
+      if (target.rfind("/eof/", 0) == 0) {
+        // Half-close: the whole request, then the client's EOF, and only then the answer.
+        char buf[4096];
+        for (;;) {
+          ssize_t n = ::recv(c, buf, sizeof buf, 0);
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) return;  // no EOF within the receive timeout (or a reset): no answer
+          if (n == 0) break;
+          update(index, [&](Conn& x) { x.bytes_in += static_cast<std::uint64_t>(n); });
+        }
+        update(index, [&](Conn& x) { x.eof_before_reply = true; });
+      }
+      std::uint64_t total = std::strtoull(target.c_str() + target.find('/', 1) + 1, nullptr, 10);
       std::string h =
           "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(total) +
           "\r\nConnection: close\r\n\r\n";
@@ -3774,6 +3811,254 @@ TEST_F(Proxy, ResultEventsCountBytes) {
     EXPECT_GE(json_num(results[i], "duration_ms"), 0) << results[i];
     EXPECT_GT(conns[i].bytes_out, 5000u);
   }
+}
+
+// ------------------------------------------------------------------------------------------
+// Robustness of the proxy: half-closes, resets, floods, idle and stalled connections, and
+// running out of descriptors. Each test asserts what the far end or the client really saw.
+
+// Half-close: the client sends its request, shuts its write side (shutdown(SHUT_WR)) and only
+// then reads. The server (GET /eof/N answers only after the client's EOF) sees the EOF right
+// after the request, still answers, and the client gets the whole answer, then EOF -- through
+// a CONNECT tunnel, SOCKS5, the transparent path and an absolute-form request to the HTTP proxy.
+TEST_F(Proxy, HalfCloseTravelsThroughEveryPath) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()});
+  const std::uint64_t size = 3u << 20;  // more than a pipe and a socket buffer hold
+  const std::string n = std::to_string(size);
+  const std::string origin = " 'GET /eof/" + n + " HTTP/1.0\\r\\nHost: " + server.addr() + "\\r\\n\\r\\n'";
+  const std::string absolute =
+      " 'GET http://" + server.addr() + "/eof/" + n + " HTTP/1.0\\r\\nHost: " + server.addr() + "\\r\\n\\r\\n'";
+  std::string script = sh_probe("half-close connect 127.0.0.1 " + server.port() + origin) + "; " +
+                       sh_probe("half-close socks 127.0.0.1 " + server.port() + origin) + "; " +
+                       sh_probe("half-close direct 127.0.0.1 " + server.port() + origin) + "; " +
+                       sh_probe("half-close direct 127.0.0.1 3128" + absolute);
+  Result r = run({"-p", p}, {"sh", "-c", script}, Opts{.timeout = 30});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 4u) << r << "\nserver:\n" << server.describe();
+  const std::string want = "OK body=" + n + " fnv=" + HostServer::stream_fnv(size) + " first=HTTP/1.0 200 OK";
+  const char* paths[] = {"connect", "socks", "transparent", "http"};
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(l[i], want) << "through " << paths[i] << "\n" << r;
+  ASSERT_TRUE(server.settle());
+  auto conns = server.conns();
+  ASSERT_EQ(conns.size(), 4u) << server.describe();
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(conns[i].eof_before_reply) << "through " << paths[i] << " the server never saw the client's EOF\n"
+                                           << server.describe();
+    EXPECT_TRUE(contains(conns[i].request, "/eof/" + n)) << server.describe();
+    EXPECT_GT(conns[i].bytes_out, size) << server.describe();
+  }
+  SessionLog log = the_log();
+  auto results = net_events(log, "result", server.addr());
+  ASSERT_EQ(results.size(), 4u) << log.text();
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(json_str(results[i], "path"), paths[i]) << results[i];
+    EXPECT_EQ(json_num(results[i], "bytes_in"), static_cast<long long>(conns[i].bytes_out)) << results[i];
+  }
+}
+
+// A client that resets its connection mid-transfer (SO_LINGER 0, close: a RST), through a
+// CONNECT tunnel and through the transparent path, while another client's rate-limited
+// download runs: the other download completes with the sha256 the server sent, and the
+// upstream side of each reset connection is closed (the server's endless send fails) within
+// a couple of seconds, while the session still runs.
+TEST_F(Proxy, ResetMidTransferClosesItsUpstreamOnly) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()});
+  const std::uint64_t size = 20ull << 20;
+  const std::string big = "'GET /bytes/1073741824 HTTP/1.0\\r\\n\\r\\n'";
+  std::string script = "(" + curl_sh("-p --limit-rate 10M http://" + server.addr() + "/bytes/" + std::to_string(size)) +
+                       " | sha256sum > /tmp/sha) & sleep 0.3; " +
+                       sh_probe("tcp-reset connect 127.0.0.1 " + server.port() + " " + big + " 1048576") + "; " +
+                       sh_probe("tcp-reset direct 127.0.0.1 " + server.port() + " " + big + " 1048576") +
+                       "; echo resets-done; wait; cat /tmp/sha; sleep 3";
+  Spawned s = spawn(argv({"-p", p}, {"sh", "-c", script}), env(), work_, false);
+  const bool resets = read_until(s, "resets-done\n", 15);
+  auto resets_seen = Clock::now();
+  auto is_big = [](const HostServer::Conn& c) { return contains(c.request, "/bytes/1073741824"); };
+  auto is_download = [&](const HostServer::Conn& c) { return contains(c.request, "/bytes/" + std::to_string(size)); };
+  bool download_running = false;
+  for (const auto& c : server.conns()) download_running = download_running || (is_download(c) && !c.done);
+  // Both reset connections' upstream sides are closed while the session goes on.
+  bool upstreams_closed = wait_for(
+      [&] {
+        auto conns = server.conns();
+        return std::count_if(conns.begin(), conns.end(),
+                             [&](const HostServer::Conn& c) { return is_big(c) && c.done; }) == 2;
+      },
+      2.5);
+  double closed_after = std::chrono::duration<double>(Clock::now() - resets_seen).count();
+  Result r = finish(s, "", 20);
+  ASSERT_TRUE(resets) << r;
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(upstreams_closed) << "2.5 s after the clients' resets the server still sends into them:\n"
+                                << server.describe();
+  EXPECT_LT(closed_after, 2.5);
+  EXPECT_TRUE(download_running) << "the download was over before the resets: they did not overlap\n"
+                                << server.describe();
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 4u) << r;
+  EXPECT_EQ(l[0].rfind("OK read=", 0), 0u) << r;
+  EXPECT_EQ(l[1].rfind("OK read=", 0), 0u) << r;
+  std::string sha = l[3].substr(0, 64);
+  bool matched = false;
+  for (const auto& c : server.conns()) matched = matched || (is_download(c) && c.sent_sha256 == sha);
+  EXPECT_TRUE(matched) << "sha256 " << sha << "\n" << server.describe();
+  for (const auto& c : server.conns()) {
+    if (is_big(c)) {
+      EXPECT_LT(c.bytes_out, 1ull << 30) << server.describe();
+    }
+  }
+  SessionLog log = the_log();
+  EXPECT_EQ(net_events(log, "result", server.addr()).size(), 3u) << log.text();
+}
+
+// 5000 DNS queries over UDP, for an allowed and a denied name, as fast as one socket sends
+// them, while a download runs through a CONNECT tunnel: the download completes (its sha256 is
+// the server's), the resolver still answers a fresh query afterwards, and the log has dns
+// events of both kinds. (The default profile sets no limits.max_denials; this one sets a
+// large one explicitly, so that 2500 DNS denials cannot end the session.)
+TEST_F(Proxy, DnsFloodDoesNotStarveTheRelay) {
+  HostServer server;
+  std::string p =
+      proxy_profile({"localhost:" + server.port(), server.addr()}, {}, "\n[limits]\nmax_denials = 1000000\n");
+  const std::uint64_t size = 20ull << 20;
+  std::string script = "(start=$(date +%s%N); " +
+                       curl_sh("-p --limit-rate 20M http://" + server.addr() + "/bytes/" + std::to_string(size)) +
+                       " | sha256sum > /tmp/sha; echo ms=$(( ($(date +%s%N) - start) / 1000000 )) >> /tmp/sha) & " +
+                       sh_probe("dns-flood 5000 localhost denied.example.com") + "; wait; cat /tmp/sha; " +
+                       sh_probe("dns-query localhost A") + "; " + sh_probe("dns-query denied.example.com A");
+  Result r = run({"-p", p}, {"sh", "-c", script}, Opts{.timeout = 40});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 5u) << r;
+  EXPECT_EQ(l[0].rfind("OK sent=5000 answers=", 0), 0u) << r;
+  EXPECT_GT(std::atol(l[0].c_str() + l[0].find("answers=") + 8), 0) << r;
+  std::string sha = l[1].substr(0, 64);
+  bool matched = false;
+  for (const auto& c : server.conns()) matched = matched || (!c.sent_sha256.empty() && c.sent_sha256 == sha);
+  EXPECT_TRUE(matched) << "sha256 " << sha << "\n" << server.describe();
+  ASSERT_EQ(l[2].rfind("ms=", 0), 0u) << r;
+  EXPECT_LT(std::atol(l[2].c_str() + 3), 10000) << "the download took " << l[2] << " next to the flood";
+  ASSERT_EQ(l[3].rfind("OK rcode=NOERROR addrs=", 0), 0u) << r;
+  EXPECT_TRUE(in_pool(split(l[3].substr(23), ',')[0])) << r;
+  EXPECT_EQ(l[4], "OK rcode=NXDOMAIN addrs=") << r;
+  SessionLog log = the_log();
+  auto allowed = net_events(log, "allow", "localhost", "dns");
+  auto denied = net_events(log, "deny", "denied.example.com", "dns");
+  EXPECT_GE(allowed.size(), 2u);
+  EXPECT_GE(denied.size(), 2u);
+  EXPECT_LE(allowed.size() + denied.size(), 5002u);
+  EXPECT_TRUE(events(log, "limit", "kill").empty()) << log.text().substr(0, 4000);
+}
+
+// 2000 connections to the HTTP proxy's port that never send a byte: another client's requests
+// (absolute-form and CONNECT) are still answered promptly.
+TEST_F(Proxy, ThousandsOfIdleConnectionsDoNotBlockOthers) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()});
+  std::string script = "(" + sh_probe("tcp-idle 2000 127.0.0.1 3128 30") +
+                       " > /tmp/idle &); for i in $(seq 400); do grep -q OK /tmp/idle && break; sleep 0.05; done; "
+                       "cat /tmp/idle; start=$(date +%s%N); " +
+                       curl_sh("http://" + server.addr() + "/hello") + "; " +
+                       curl_sh("-p http://" + server.addr() + "/hello") +
+                       "; echo ms=$(( ($(date +%s%N) - start) / 1000000 ))";
+  Result r = run({"-p", p}, {"sh", "-c", script}, Opts{.timeout = 40});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 4u) << r;
+  EXPECT_EQ(l[0], "OK idle=2000 failed=0") << r;
+  EXPECT_EQ(l[1], "hello from host") << r;
+  EXPECT_EQ(l[2], "hello from host") << r;
+  ASSERT_EQ(l[3].rfind("ms=", 0), 0u) << r;
+  EXPECT_LT(std::atol(l[3].c_str() + 3), 2000) << "two requests next to 2000 idle connections took " << l[3];
+  ASSERT_TRUE(server.settle());
+  EXPECT_EQ(server.accepted(), 2) << server.describe();
+}
+
+// paddock started with RLIMIT_NOFILE 128:128 (prlimit; the hard limit too, so that the proxy
+// cannot raise it), and 100 CONNECT tunnels opened at once inside (each one costs the
+// supervisor up to six descriptors): paddock neither crashes nor hangs; the tunnels it has no
+// descriptors for are refused (reset, closed, or answered 502/503), none is left hanging; the
+// log has a net warn event with subject "descriptors"; and once the tunnels are closed, new
+// requests through the proxy succeed again. (paddock itself starts with as few as 20
+// descriptors; the sandbox inherits the hard limit, so the profile's limits.nofile must fit
+// under it, and the probe needs 100 for its tunnels.)
+TEST_F(Proxy, RunningOutOfDescriptorsRefusesAndRecovers) {
+  std::string prlimit;
+  for (const char* c : {"/usr/bin/prlimit", "/bin/prlimit"}) {
+    if (::access(c, X_OK) == 0) prlimit = c;
+  }
+  if (prlimit.empty()) GTEST_SKIP() << "prlimit (util-linux) not found";
+  HostServer server;
+  std::string p = proxy_profile({server.addr()}, {}, "\n[limits]\nnofile = 128\n");
+  std::string script = sh_probe("tunnel-storm 100 127.0.0.1 " + server.port()) + "; sleep 1; " +
+                       curl_sh("http://" + server.addr() + "/hello") + "; " +
+                       curl_sh("-p http://" + server.addr() + "/hello");
+  Args a = {prlimit, "--nofile=128:128"};
+  Args rest = argv({"-p", p}, {"sh", "-c", script});
+  a.insert(a.end(), rest.begin(), rest.end());
+  Spawned s = spawn(a, env(), work_, false);
+  Result r = finish(s, "", 40);
+  EXPECT_FALSE(r.timed_out) << r;
+  EXPECT_EQ(r.sig, 0) << r;
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 3u) << r;
+  ASSERT_EQ(l[0].rfind("OK answered=", 0), 0u) << r;
+  long answered = std::atol(l[0].c_str() + 12);
+  long refused = std::atol(l[0].c_str() + l[0].find("refused=") + 8);
+  long hung = std::atol(l[0].c_str() + l[0].find("hung=") + 5);
+  EXPECT_EQ(hung, 0) << "connections left hanging: " << l[0];
+  EXPECT_GT(refused, 0) << "128 descriptors cannot hold 100 tunnels: " << l[0];
+  EXPECT_EQ(answered + refused, 100) << l[0];
+  EXPECT_EQ(l[1], "hello from host") << "no recovery after the tunnels closed\n" << r;
+  EXPECT_EQ(l[2], "hello from host") << "no recovery after the tunnels closed\n" << r;
+  SessionLog log = the_log();
+  auto warned = net_events(log, "warn", "descriptors");
+  ASSERT_FALSE(warned.empty()) << log.text().substr(0, 6000);
+  EXPECT_TRUE(contains(json_str(warned[0], "reason"), "descriptors")) << warned[0];
+  EXPECT_GE(json_num(warned[0], "open_connections"), 1) << warned[0];
+}
+
+// A stalled upstream: the server takes the connection and the request head, then never reads
+// or answers. A client pushing data into it (through a CONNECT tunnel, and on the transparent
+// path) soon cannot push more -- paddock does not buffer without bound, backpressure reaches
+// the client -- while another client's requests through the proxy complete promptly.
+TEST_F(Proxy, StalledUpstreamPushesBackAndStallsNoOne) {
+  HostServer server;
+  std::string p = proxy_profile({server.addr()});
+  const std::uint64_t size = 5ull << 20;
+  const std::string stall = " 'GET /stall HTTP/1.0\\r\\n\\r\\n' 4";
+  std::string script = "(" + sh_probe("tcp-push connect 127.0.0.1 " + server.port() + stall) + " > /tmp/push1 &); (" +
+                       sh_probe("tcp-push direct 127.0.0.1 " + server.port() + stall) +
+                       " > /tmp/push2 &); sleep 1.5; start=$(date +%s%N); " +
+                       curl_sh("http://" + server.addr() + "/hello") + "; " +
+                       curl_sh("-p http://" + server.addr() + "/bytes/" + std::to_string(size)) +
+                       " | sha256sum; echo ms=$(( ($(date +%s%N) - start) / 1000000 )); sleep 3.5; "
+                       "cat /tmp/push1 /tmp/push2";
+  Result r = run({"-p", p}, {"sh", "-c", script}, Opts{.timeout = 30});
+  EXPECT_EQ(r.code, 0) << r;
+  auto l = lines_of(r.out);
+  ASSERT_EQ(l.size(), 5u) << r;
+  EXPECT_EQ(l[0], "hello from host") << r;
+  std::string sha = l[1].substr(0, 64);
+  ASSERT_EQ(l[2].rfind("ms=", 0), 0u) << r;
+  EXPECT_LT(std::atol(l[2].c_str() + 3), 2000) << "requests next to stalled upstreams took " << l[2];
+  bool matched = false;
+  for (const auto& c : server.conns()) matched = matched || (!c.sent_sha256.empty() && c.sent_sha256 == sha);
+  EXPECT_TRUE(matched) << "sha256 " << sha << "\n" << server.describe();
+  for (size_t i : {3u, 4u}) {
+    ASSERT_EQ(l[i].rfind("OK pushed=", 0), 0u) << r;
+    long long pushed = std::atoll(l[i].c_str() + 10);
+    long stalled = std::atol(l[i].c_str() + l[i].find("stalled_ms=") + 11);
+    EXPECT_LT(pushed, 64ll << 20) << "paddock took " << pushed << " bytes for a peer that reads none: " << l[i];
+    EXPECT_GE(stalled, 1000) << "the client could still push in the last second: " << l[i];
+  }
+  int stalled_conns = 0;
+  for (const auto& c : server.conns()) stalled_conns += contains(c.request, "/stall") ? 1 : 0;
+  EXPECT_EQ(stalled_conns, 2) << server.describe();
 }
 
 // ==========================================================================================

@@ -16,6 +16,8 @@
 #include <linux/seccomp.h>
 #include <linux/types.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -1043,6 +1045,345 @@ int cmd_proxy_tunnels(long n, const char* host, const char* port) {
   return ok("tunnels=" + std::to_string(answered) + " established=" + std::to_string(established) + first_failure);
 }
 
+// --- robustness of the proxy: half-close, resets, floods, idle and stalled connections ---
+
+double now_seconds() {
+  struct timespec t {};
+  ::clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+// A connection to HOST:PORT by way of VIA: "direct" (a plain TCP connection: the transparent
+// path, or one of paddock's own ports), "connect" (an HTTP CONNECT tunnel through
+// 127.0.0.1:3128) or "socks" (SOCKS5 through 127.0.0.1:1080). Returns the socket once the
+// tunnel is up (nothing of the far end's bytes read yet), or -1 and errno (EACCES: the proxy
+// refused the tunnel).
+int open_via(const std::string& via, const char* host, const char* port) {
+  if (via == "direct") return tcp_open(host, port);
+  if (via == "connect") {
+    int s = tcp_open("127.0.0.1", "3128");
+    if (s < 0) return -1;
+    std::string target = std::string(host) + ":" + port;
+    std::string h;
+    if (!send_all(s, "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n") || !recv_headers(s, &h)) {
+      int e = errno != 0 ? errno : ECONNRESET;
+      ::close(s);
+      errno = e;
+      return -1;
+    }
+    if (h.compare(0, 12, "HTTP/1.1 200") != 0 && h.compare(0, 12, "HTTP/1.0 200") != 0) {
+      ::close(s);
+      errno = EACCES;
+      return -1;
+    }
+    return s;
+  }
+  if (via == "socks") {
+    int s = tcp_open("127.0.0.1", "1080");
+    if (s < 0) return -1;
+    auto fail = [&](int e) {
+      ::close(s);
+      errno = e;
+      return -1;
+    };
+    unsigned char hello[2];
+    if (!send_all(s, std::string("\x05\x01\x00", 3)) || ::recv(s, hello, 2, MSG_WAITALL) != 2) return fail(ECONNRESET);
+    std::string req("\x05\x01\x00\x01", 4);
+    in_addr v4{};
+    if (::inet_pton(AF_INET, host, &v4) != 1) return fail(EINVAL);
+    req.append(reinterpret_cast<const char*>(&v4), 4);
+    uint16_t p = htons(static_cast<uint16_t>(std::atoi(port)));
+    req.append(reinterpret_cast<const char*>(&p), 2);
+    unsigned char reply[10];
+    if (!send_all(s, req) || ::recv(s, reply, 10, MSG_WAITALL) != 10) return fail(ECONNRESET);
+    if (reply[1] != 0) return fail(EACCES);
+    return s;
+  }
+  errno = EINVAL;
+  return -1;
+}
+
+// FNV-1a (64 bits) of a byte string, as the test computes it of what its server sent.
+std::string fnv1a(const std::string& data) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// half-close VIA HOST PORT SEND: send SEND, shut the write side (shutdown(SHUT_WR)), then read
+// to EOF (TCP_CORK until the shutdown: SEND and the FIN leave in one segment, so the far end
+// always finds the end of the stream right behind the request, as from a fast client): `OK body=N fnv=HEX first=LINE`
+// (the body: what came after the header block; ` then=ERRNO` when the reading ended in an error instead of EOF), or
+// `ERR ERRNO`.
+int cmd_half_close(const char* via, const char* host, const char* port, const char* send) {
+  int s = open_via(via, host, port);
+  if (s < 0) return err(errno);
+  set_timeouts(s, 10);
+  int one = 1;
+  ::setsockopt(s, IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+  if (!send_all(s, unescape(send)) || ::shutdown(s, SHUT_WR) != 0) {
+    int e = errno;
+    ::close(s);
+    return err(e);
+  }
+  std::string how;
+  std::string got = recv_all(s, &how);
+  ::close(s);
+  if (got.empty() && !how.empty()) {
+    std::printf("ERR %s\n", how.c_str());
+    return 0;
+  }
+  size_t end = got.find("\r\n\r\n");
+  std::string body = end == std::string::npos ? "" : got.substr(end + 4);
+  std::string detail = "body=" + std::to_string(body.size()) + " fnv=" + fnv1a(body);
+  if (!how.empty()) detail += " then=" + how;
+  return ok(detail + " first=" + first_line(got));
+}
+
+// tcp-reset VIA HOST PORT SEND BYTES: send SEND, read BYTES bytes of the answer, then reset the
+// connection (SO_LINGER 0 and close: a RST, not a FIN): `OK read=N` (N >= BYTES), or `ERR ERRNO`.
+int cmd_tcp_reset(const char* via, const char* host, const char* port, const char* send, long bytes) {
+  int s = open_via(via, host, port);
+  if (s < 0) return err(errno);
+  if (!send_all(s, unescape(send))) {
+    int e = errno;
+    ::close(s);
+    return err(e);
+  }
+  long got = 0;
+  char buf[65536];
+  while (got < bytes) {
+    ssize_t n = ::recv(s, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = n == 0 ? EPIPE : errno == EAGAIN ? ETIMEDOUT : errno;
+      ::close(s);
+      return err(e);
+    }
+    got += n;
+  }
+  struct linger l {
+    1, 0
+  };
+  ::setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  ::close(s);
+  return ok("read=" + std::to_string(got));
+}
+
+// dns-flood N NAME...: N DNS queries (A, over UDP, ids 0..N-1, the names in turn) to
+// 127.0.0.1:53 from one socket, as fast as the socket takes them, never waiting for an answer;
+// answers are read when they come, and for half a second after the last query:
+// `OK sent=N answers=M`.
+int cmd_dns_flood(long n, int names, char** name) {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) return err(errno);
+  sockaddr_in a;
+  make_addr("127.0.0.1", "53", &a);
+  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return err(errno);
+  long sent = 0, answers = 0;
+  char buf[4096];
+  auto drain = [&] {
+    while (::recv(s, buf, sizeof buf, 0) > 0) ++answers;
+  };
+  for (long i = 0; i < n; ++i) {
+    std::string q;
+    q += static_cast<char>((i >> 8) & 0xff);
+    q += static_cast<char>(i & 0xff);
+    q += std::string("\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 10);
+    std::string nm = name[i % names];
+    size_t start = 0;
+    while (start < nm.size()) {
+      size_t dot = nm.find('.', start);
+      if (dot == std::string::npos) dot = nm.size();
+      q += static_cast<char>(dot - start);
+      q += nm.substr(start, dot - start);
+      start = dot + 1;
+    }
+    q += std::string("\x00\x00\x01\x00\x01", 5);
+    for (;;) {
+      ssize_t w = ::send(s, q.data(), q.size(), 0);
+      if (w == static_cast<ssize_t>(q.size())) {
+        ++sent;
+        break;
+      }
+      if (w < 0 && (errno == EAGAIN || errno == ENOBUFS || errno == EINTR)) {
+        drain();
+        continue;
+      }
+      if (w < 0 && errno == ECONNREFUSED) break;  // a previous datagram bounced: this one is lost
+      ::close(s);
+      return err(errno);
+    }
+    drain();
+  }
+  double until = now_seconds() + 0.5;
+  while (now_seconds() < until) {
+    struct pollfd p {
+      s, POLLIN, 0
+    };
+    if (::poll(&p, 1, 50) > 0) drain();
+  }
+  ::close(s);
+  return ok("sent=" + std::to_string(sent) + " answers=" + std::to_string(answers));
+}
+
+// tcp-idle N HOST PORT SECONDS: N connections to HOST:PORT, all open at once, that never send
+// anything: `OK idle=K failed=F` once they are open (K connected), then holds them for
+// SECONDS and closes them.
+int cmd_tcp_idle(long n, const char* host, const char* port, long seconds) {
+  std::vector<int> socks;
+  long failed = 0;
+  for (long i = 0; i < n; ++i) {
+    int s = tcp_open(host, port);
+    if (s < 0) {
+      ++failed;
+      continue;
+    }
+    socks.push_back(s);
+  }
+  ok("idle=" + std::to_string(socks.size()) + " failed=" + std::to_string(failed));
+  std::fflush(stdout);
+  struct timespec t {
+    seconds, 0
+  };
+  ::nanosleep(&t, nullptr);
+  for (int s : socks) ::close(s);
+  return 0;
+}
+
+// tunnel-storm N HOST PORT: N HTTP CONNECT tunnels through 127.0.0.1:3128 to HOST:PORT opened
+// at once, each followed by `GET /hello` through it; every connection is watched (poll) until
+// it is answered, refused or 10 seconds pass, and closed as soon as its fate is known:
+// `OK answered=A refused=R hung=H` (refused: connect() failed, the connection was reset or
+// closed, or the proxy answered other than 200; hung: nothing happened within the deadline),
+// plus ` first-refusal=HOW`.
+int cmd_tunnel_storm(long n, const char* host, const char* port) {
+  struct Tunnel {
+    int fd = -1;
+    bool up = false;  // got its "200", sent the GET
+    std::string in;
+  };
+  std::vector<Tunnel> t(static_cast<size_t>(n));
+  std::string target = std::string(host) + ":" + port;
+  std::string connect = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
+  long answered = 0, refused = 0;
+  std::string first_refusal;
+  auto refuse = [&](Tunnel& x, const std::string& how) {
+    ++refused;
+    if (first_refusal.empty()) first_refusal = how;
+    if (x.fd >= 0) ::close(x.fd);
+    x.fd = -1;
+  };
+  auto errname = [](int e) {
+    const char* name = strerrorname_np(e);
+    return std::string(name != nullptr ? name : "?");
+  };
+  for (auto& x : t) {
+    x.fd = tcp_open("127.0.0.1", "3128");
+    if (x.fd < 0) {
+      refuse(x, "connect:" + errname(errno));
+      continue;
+    }
+    if (!send_all(x.fd, connect)) refuse(x, "send:" + errname(errno));
+  }
+  double deadline = now_seconds() + 10;
+  for (;;) {
+    std::vector<struct pollfd> fds;
+    std::vector<size_t> which;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i].fd < 0) continue;
+      fds.push_back({t[i].fd, POLLIN, 0});
+      which.push_back(i);
+    }
+    if (fds.empty() || now_seconds() > deadline) break;
+    if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
+    for (size_t k = 0; k < fds.size(); ++k) {
+      if (fds[k].revents == 0) continue;
+      Tunnel& x = t[which[k]];
+      char buf[4096];
+      ssize_t r = ::recv(x.fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (r < 0) {
+        refuse(x, (x.up ? "response:" : "reply:") + errname(errno));
+        continue;
+      }
+      if (r > 0) x.in.append(buf, static_cast<size_t>(r));
+      if (!x.up) {
+        size_t end = x.in.find("\r\n\r\n");
+        if (end == std::string::npos) {
+          if (r == 0) refuse(x, "reply:EOF");
+          continue;
+        }
+        if (x.in.compare(0, 12, "HTTP/1.1 200") != 0 && x.in.compare(0, 12, "HTTP/1.0 200") != 0) {
+          refuse(x, "reply:" + first_line(x.in));
+          continue;
+        }
+        x.up = true;
+        x.in.erase(0, end + 4);
+        if (!send_all(x.fd, "GET /hello HTTP/1.0\r\nHost: " + target + "\r\n\r\n")) refuse(x, "get:" + errname(errno));
+        continue;
+      }
+      if (r == 0) {
+        if (x.in.compare(0, 12, "HTTP/1.0 200") == 0 && x.in.find("hello from host") != std::string::npos) {
+          ++answered;
+          ::close(x.fd);
+          x.fd = -1;
+        } else {
+          refuse(x, "response:" + first_line(x.in));
+        }
+      }
+    }
+  }
+  long hung = 0;
+  for (auto& x : t) {
+    if (x.fd < 0) continue;
+    ++hung;
+    ::close(x.fd);
+  }
+  return ok("answered=" + std::to_string(answered) + " refused=" + std::to_string(refused) +
+            " hung=" + std::to_string(hung) + (first_refusal.empty() ? "" : " first-refusal=" + first_refusal));
+}
+
+// tcp-push VIA HOST PORT SEND SECONDS: send SEND, then push zeros into the connection as fast as
+// it takes them (non-blocking) for SECONDS: `OK pushed=N stalled_ms=M` (N: bytes taken after
+// SEND; M: how long before the end the last byte was taken -- a peer that does not read
+// stops taking them), or `ERR ERRNO`.
+int cmd_tcp_push(const char* via, const char* host, const char* port, const char* send, double seconds) {
+  int s = open_via(via, host, port);
+  if (s < 0) return err(errno);
+  if (!send_all(s, unescape(send))) {
+    int e = errno;
+    ::close(s);
+    return err(e);
+  }
+  std::vector<char> zeros(1 << 16, '\0');
+  long long pushed = 0;
+  double start = now_seconds(), last = start, end = start + seconds;
+  while (now_seconds() < end) {
+    struct pollfd p {
+      s, POLLOUT, 0
+    };
+    ::poll(&p, 1, 20);
+    ssize_t w = ::send(s, zeros.data(), zeros.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w > 0) {
+      pushed += w;
+      last = now_seconds();
+    } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+      int e = errno;
+      ::close(s);
+      return err(e);
+    }
+  }
+  ::close(s);
+  return ok("pushed=" + std::to_string(pushed) +
+            " stalled_ms=" + std::to_string(static_cast<long>((now_seconds() - last) * 1000)));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1292,6 +1633,13 @@ int main(int argc, char** argv) {
   if (c == "dns-query" && need(2)) return cmd_dns_query(argv[2], argv[3], need(3) && std::string(argv[4]) == "tcp");
   if (c == "dns-connect" && need(2)) return cmd_dns_connect(argv[2], argv[3], need(3) ? argv[4] : nullptr);
   if (c == "proxy-tunnels" && need(3)) return cmd_proxy_tunnels(num(argv[2]), argv[3], argv[4]);
+  if (c == "half-close" && need(4)) return cmd_half_close(argv[2], argv[3], argv[4], argv[5]);
+  if (c == "tcp-reset" && need(5)) return cmd_tcp_reset(argv[2], argv[3], argv[4], argv[5], num(argv[6]));
+  if (c == "dns-flood" && need(2)) return cmd_dns_flood(num(argv[2]), argc - 3, argv + 3);
+  if (c == "tcp-idle" && need(4)) return cmd_tcp_idle(num(argv[2]), argv[3], argv[4], num(argv[5]));
+  if (c == "tunnel-storm" && need(3)) return cmd_tunnel_storm(num(argv[2]), argv[3], argv[4]);
+  if (c == "tcp-push" && need(5))
+    return cmd_tcp_push(argv[2], argv[3], argv[4], argv[5], std::strtod(argv[6], nullptr));
 
   return usage();
 }
