@@ -4,14 +4,17 @@
 #include <algorithm>
 #include <cstdio>
 #include <set>
+#include <cstring>
+#include <unistd.h>
 
+#include "cli/tool_cli.h"
 #include "config.h"
 #include "util/error.h"
 
 namespace paddock {
 namespace {
 
-const std::set<std::string> kCommands{"run", "profile", "doctor", "log"};
+const std::set<std::string> kCommands{"run", "profile", "doctor", "log", "tool", "mcp"};
 
 void add_run_options(CLI::App* run, RunOptions& o) {
   run->add_option("-p,--profile", o.profiles,
@@ -49,6 +52,19 @@ void add_run_options(CLI::App* run, RunOptions& o) {
       "-q,--quiet", [&o](std::int64_t) { o.verbosity = -1; }, "Print only errors");
   run->add_flag_function(
       "-v,--verbose", [&o](std::int64_t) { o.verbosity = 1; }, "Print what paddock sets up");
+}
+
+// Tools run in paddock-tools (with libcurl, SQLite and the MCP server), so that the launcher
+// itself never loads them.
+int exec_tools_host(const std::vector<std::string>& args) {
+  const std::string path = paddock_helper_path("paddock-tools");
+  std::vector<std::string> all{"paddock"};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(path.c_str(), argv.data());
+  throw Error("cannot start " + path + ": " + std::strerror(errno));
 }
 
 }  // namespace
@@ -113,6 +129,10 @@ int cli_main(int argc, char** argv) {
   log->add_flag("--list", log_opts.list, "List recent sessions: start, duration, exit, denials, command, profiles");
   log->add_flag("--all", log_opts.all, "With --list, list every session, not only the 20 most recent");
 
+  ToolOptions tool_opts;
+  ToolCommands tool_cmds = add_tool_commands(app, tool_opts);
+  const std::vector<std::string> original_args = args;
+
   // Everything after the first "--" is the command, untouched by option parsing.
   std::vector<std::string> after_dashes;
   bool has_dashes = false;
@@ -162,6 +182,7 @@ int cli_main(int argc, char** argv) {
   if (*p_new) return profile_new(prof_opts);
   if (*p_trust) return profile_trust(prof_opts);
   if (*doctor) return doctor_command();
+  if (*tool_cmds.tool || *tool_cmds.mcp) return exec_tools_host(original_args);
   if (*log) return log_command(log_opts);
   return 125;
 }

@@ -1,0 +1,373 @@
+#include "tools/tool_runtime.h"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "audit/sha256.h"
+#include "audit/writer.h"
+#include "net/egress_policy.h"
+#include "tools/db_query.h"
+#include "tools/host_call_error.h"
+#include "tools/host_fetch.h"
+#include "tools/host_fs.h"
+#include "tools/json_schema.h"
+#include "tools/rate_limit.h"
+#include "util/error.h"
+
+namespace paddock {
+namespace {
+
+constexpr std::uint64_t kMaxFsRead = 8u << 20;  // bytes one fs.read may return to a script
+
+std::string read_script(const ToolDecl& t) {
+  std::ifstream in(t.script, std::ios::binary);
+  if (!in) throw Error(t.origin, "tool " + t.name + ": cannot read its script " + t.script);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+tools::ToolLimits limits_of(const ToolDecl& t) {
+  tools::ToolLimits l;
+  if (t.timeout) l.timeout_ms = static_cast<std::uint64_t>(t.timeout->count());
+  if (t.memory) l.memory_bytes = *t.memory;
+  if (t.max_output) l.max_output_bytes = *t.max_output;
+  return l;
+}
+
+std::string random_call_id() {
+  std::random_device rd;
+  std::uniform_int_distribution<std::uint64_t> d;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(d(rd)));
+  return buf;
+}
+
+std::vector<std::string> paths_of(const std::vector<PathGrant>& g) {
+  std::vector<std::string> out;
+  for (const auto& p : g) out.push_back(p.path);
+  return out;
+}
+
+std::string arg_string(const nlohmann::json& args, std::size_t i, const char* what) {
+  if (!args.is_array() || args.size() <= i || !args[i].is_string()) {
+    throw HostCallError(HostCallError::Kind::Failed, std::string(what) + " must be a string");
+  }
+  return args[i].get<std::string>();
+}
+
+// Text handed to a script must be valid UTF-8 (it travels as JSON); a binary file is refused
+// rather than mangled.
+bool valid_utf8(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> granted_host_functions(const ToolDecl& t) {
+  std::vector<std::string> out;
+  const bool has_read = !t.read.empty() || !t.write.empty();
+  if (has_read) out.push_back("fs.read");
+  if (!t.write.empty()) out.push_back("fs.write");
+  if (has_read) out.push_back("fs.list");
+  if (!t.net.empty()) out.push_back("fetch");
+  if (!t.secrets.empty()) out.push_back("secret");
+  if (t.db) out.push_back("db.query");
+  out.push_back("log");
+  return out;
+}
+
+struct ToolRuntime::Impl {
+  struct Tool {
+    const ToolDecl* decl = nullptr;
+    std::string source;
+    std::optional<ToolInfo> info;
+    std::optional<JsonSchema> schema;
+    std::unique_ptr<tools::WorkerClient> worker;
+  };
+
+  const Policy& policy;
+  ToolRuntimeOptions opts;
+  std::map<std::string, Tool> tools;
+  std::unique_ptr<RateLimiter> rate;
+
+  Impl(const Policy& p, ToolRuntimeOptions o) : policy(p), opts(std::move(o)) {
+    for (const auto& t : policy.tools) tools[t.name].decl = &t;
+  }
+
+  void audit(const std::string& action, const std::string& subject, const std::string& reason,
+             nlohmann::json extra) {
+    if (opts.audit == nullptr) return;
+    AuditEvent e;
+    e.layer = "tool";
+    e.action = action;
+    e.subject = subject;
+    e.reason = reason;
+    e.extra = std::move(extra);
+    opts.audit->write(e);
+  }
+
+  tools::WorkerClient& worker(Tool& t) {
+    if (!t.worker || !t.worker->running()) t.worker = opts.start_worker(*t.decl);
+    return *t.worker;
+  }
+
+  const ToolInfo& info(Tool& t) {
+    if (t.info) return *t.info;
+    const ToolDecl& d = *t.decl;
+    t.source = read_script(d);
+    tools::ToolDescription desc = worker(t).describe(t.source, limits_of(d));
+    if (!desc.ok) throw Error(d.origin, "tool " + d.name + ": " + d.script + ": " + desc.error);
+    ToolInfo i;
+    i.name = d.name;
+    i.description = !d.description.empty()                  ? d.description
+                    : desc.description.is_string()           ? desc.description.get<std::string>()
+                                                             : "";
+    i.input_schema = desc.input_schema.is_object() ? desc.input_schema : nlohmann::json{{"type", "object"}};
+    try {
+      t.schema.emplace(i.input_schema);
+    } catch (const Error& e) {
+      throw Error(d.origin, "tool " + d.name + ": " + e.what());
+    }
+    i.grants = granted_host_functions(d);
+    tools::ToolLimits l = limits_of(d);
+    i.limits = {{"timeout_ms", l.timeout_ms}, {"memory_bytes", l.memory_bytes}, {"max_output_bytes", l.max_output_bytes},
+                {"requires_approval", d.requires_approval}};
+    if (d.rate_limit) {
+      i.limits["rate_limit"] = std::to_string(d.rate_limit->count) + " per " + std::to_string(d.rate_limit->per.count()) + "s";
+    }
+    t.info = std::move(i);
+    return *t.info;
+  }
+
+  // One host function request of a running call, decided within the tool's grants.
+  tools::HostAnswer host(const ToolDecl& d, const tools::HostRequest& r, nlohmann::json& decisions) {
+    auto decide = [&](bool ok, const std::string& detail) {
+      decisions.push_back({{"fn", r.fn}, {"ok", ok}, {"detail", detail}});
+    };
+    try {
+      if (r.fn == "fs.read" || r.fn == "fs.write" || r.fn == "fs.list") {
+        HostFs fs(paths_of(d.read), paths_of(d.write));
+        std::string path = arg_string(r.args, 0, "the path");
+        if (r.fn == "fs.read") {
+          std::string text = fs.read(path, kMaxFsRead);
+          if (!valid_utf8(text)) throw HostCallError(HostCallError::Kind::Failed, path + ": not UTF-8 text");
+          decide(true, path);
+          return tools::HostAnswer::success(text);
+        }
+        if (r.fn == "fs.write") {
+          fs.write(path, arg_string(r.args, 1, "the data"));
+          decide(true, path);
+          return tools::HostAnswer::success(nullptr);
+        }
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& e : fs.list(path)) out.push_back({{"name", e.name}, {"type", e.type}, {"size", e.size}});
+        decide(true, path);
+        return tools::HostAnswer::success(out);
+      }
+      if (r.fn == "fetch") {
+        FetchRequest fr;
+        fr.url = arg_string(r.args, 0, "the URL");
+        if (r.args.size() > 1 && r.args[1].is_object()) {
+          const auto& o = r.args[1];
+          if (o.contains("method") && o["method"].is_string()) fr.method = o["method"].get<std::string>();
+          if (o.contains("body") && o["body"].is_string()) fr.body = o["body"].get<std::string>();
+          if (o.contains("headers") && o["headers"].is_object()) {
+            for (const auto& [k, v] : o["headers"].items()) {
+              if (v.is_string()) fr.headers.emplace_back(k, v.get<std::string>());
+            }
+          }
+        }
+        HostFetch f(EgressPolicy(d.net, policy.net_deny), FetchLimits{});
+        FetchResponse resp = f.fetch(fr);
+        nlohmann::json headers = nlohmann::json::object();
+        for (const auto& [k, v] : resp.headers) headers[k] = v;
+        decide(true, fr.method + " " + fr.url + " -> " + std::to_string(resp.status));
+        std::string body = valid_utf8(resp.body) ? resp.body : std::string();
+        return tools::HostAnswer::success(
+            {{"status", resp.status}, {"url", resp.url}, {"headers", headers}, {"body", body}});
+      }
+      if (r.fn == "secret") {
+        std::string name = arg_string(r.args, 0, "the secret's name");
+        bool declared = std::find(d.secrets.begin(), d.secrets.end(), name) != d.secrets.end();
+        auto it = opts.secrets.find(name);
+        if (!declared) {
+          throw HostCallError(HostCallError::Kind::NotAuthorized,
+                              "secret " + name + " is not in tool.grants.secrets of " + d.name);
+        }
+        if (it == opts.secrets.end()) {
+          throw HostCallError(HostCallError::Kind::Failed,
+                              "secret " + name + " is declared but paddock could not read it (is its source set?)");
+        }
+        // The value never reaches the log: only that it was read, and by whom.
+        if (opts.audit != nullptr) {
+          AuditEvent e;
+          e.layer = "credential";
+          e.action = "allow";
+          e.subject = name;
+          e.reason = "read by tool " + d.name;
+          e.extra = {{"tool", d.name}};
+          opts.audit->write(e);
+        }
+        decide(true, name);
+        return tools::HostAnswer::success(it->second);
+      }
+      if (r.fn == "db.query") {
+        if (!d.db) throw HostCallError(HostCallError::Kind::NotAuthorized, "db.query is not granted to " + d.name);
+        std::string sql = arg_string(r.args, 0, "the SQL");
+        nlohmann::json params = r.args.size() > 1 ? r.args[1] : nlohmann::json::array();
+        DbQuery db(*d.db);
+        DbQueryResult res = db.query(sql, params);
+        if (res.status == DbQueryResult::Status::Denied) {
+          throw HostCallError(HostCallError::Kind::NotAuthorized, res.error.rfind("not authorized: ", 0) == 0
+                                                                      ? res.error.substr(16)
+                                                                      : res.error);
+        }
+        if (!res.ok()) throw HostCallError(HostCallError::Kind::Failed, res.error);
+        decide(true, "query");
+        return tools::HostAnswer::success(res.value);
+      }
+      throw HostCallError(HostCallError::Kind::NotAuthorized, r.fn + " is not a host function");
+    } catch (const HostCallError& e) {
+      decide(false, e.what());
+      if (e.not_authorized()) {
+        audit("deny", d.name, e.what(), {{"tool", d.name}, {"fn", r.fn}});
+      }
+      return tools::HostAnswer::failure(e.what());
+    }
+  }
+
+  ToolOutcome refuse(const std::string& name, const std::string& call_id, const std::string& kind,
+                     const std::string& error, nlohmann::json extra = nlohmann::json::object()) {
+    extra["call"] = call_id;
+    extra["kind"] = kind;
+    audit("deny", name, error, extra);
+    ToolOutcome o;
+    o.ok = false;
+    o.found = kind != "not_found";
+    o.kind = kind;
+    o.error = error;
+    o.call_id = call_id;
+    return o;
+  }
+
+  ToolOutcome call(const std::string& name, const nlohmann::json& input, const std::atomic<bool>* cancelled) {
+    const std::string call_id = random_call_id();
+    auto it = tools.find(name);
+    if (it == tools.end()) return refuse(name, call_id, "not_found", "tool not found: " + name);
+    Tool& t = it->second;
+    const ToolDecl& d = *t.decl;
+    const std::string digest = sha256_hex(input.dump());
+    nlohmann::json base = {{"tool", name}, {"call", call_id}, {"input_sha256", digest}};
+    if (d.audit_full) base["input"] = input;
+
+    // Before any isolate is made: the rate limit, then the schema.
+    if (d.rate_limit) {
+      if (!rate) rate = std::make_unique<RateLimiter>(opts.rate_db);
+      RateDecision rd = rate->acquire(opts.profile_key, name, *d.rate_limit);
+      if (!rd.allowed) return refuse(name, call_id, "rate_limited", "rate limit: " + rd.reason, base);
+    }
+    const ToolInfo& i = info(t);
+    (void)i;
+    if (auto bad = t.schema->validate(input)) {
+      return refuse(name, call_id, "invalid_input", "input does not match the tool's schema: " + *bad, base);
+    }
+    if (d.requires_approval) {
+      std::string who;
+      bool approved = false;
+      if (opts.approve == ApprovalMode::Never) {
+        who = "--approve=never";
+      } else if (opts.prompt) {
+        approved = opts.prompt(d, input, who);
+      } else {
+        who = "no terminal to ask on";
+      }
+      nlohmann::json a = base;
+      a["by"] = who;
+      audit(approved ? "approve" : "reject", name, approved ? "approved by " + who : "not approved (" + who + ")", a);
+      if (!approved) {
+        ToolOutcome o;
+        o.kind = "rejected";
+        o.error = "the call was not approved (" + who + ")";
+        o.call_id = call_id;
+        return o;
+      }
+    }
+    if (cancelled != nullptr && cancelled->load()) {
+      ToolOutcome o;
+      o.kind = "cancelled";
+      o.error = "cancelled";
+      o.call_id = call_id;
+      return o;
+    }
+
+    audit("call", name, "called", base);
+    tools::ToolCall tc;
+    tc.tool = name;
+    tc.source = t.source;
+    tc.input = input;
+    tc.grants = granted_host_functions(d);
+    tc.limits = limits_of(d);
+    tc.wasm = d.wasm;
+    std::random_device rd;
+    tc.seed = (static_cast<std::uint64_t>(rd()) << 32) | rd();
+    nlohmann::json decisions = nlohmann::json::array();
+    auto started = std::chrono::steady_clock::now();
+    tools::ToolResult r = worker(t).call(
+        tc, [&](const tools::HostRequest& req) { return host(d, req, decisions); },
+        [&](std::int64_t, const std::string& message) {
+          if (opts.on_log) opts.on_log(name, message);
+        });
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    nlohmann::json res = base;
+    res["ok"] = r.ok;
+    res["duration_ms"] = static_cast<std::int64_t>(ms);
+    res["host_calls"] = decisions;
+    res["seed"] = tc.seed;
+    if (!r.ok) {
+      res["kind"] = r.kind;
+      res["error"] = r.error;
+    } else if (d.audit_full) {
+      res["output"] = r.output;
+    } else {
+      res["output_sha256"] = sha256_hex(r.output.dump());
+    }
+    audit("result", name, r.ok ? "ok" : r.kind + ": " + r.error, res);
+    ToolOutcome o;
+    o.ok = r.ok;
+    o.output = r.output;
+    o.error = r.error;
+    o.kind = r.kind;
+    o.call_id = call_id;
+    return o;
+  }
+};
+
+ToolRuntime::ToolRuntime(const Policy& policy, ToolRuntimeOptions options)
+    : impl_(std::make_unique<Impl>(policy, std::move(options))) {}
+
+ToolRuntime::~ToolRuntime() = default;
+
+std::vector<ToolInfo> ToolRuntime::list() {
+  std::vector<ToolInfo> out;
+  for (auto& [name, t] : impl_->tools) out.push_back(impl_->info(t));
+  return out;
+}
+
+bool ToolRuntime::has(const std::string& name) const {
+  return impl_->tools.count(name) != 0;
+}
+
+ToolOutcome ToolRuntime::call(const std::string& name, const nlohmann::json& input, const std::atomic<bool>* cancelled) {
+  return impl_->call(name, input, cancelled);
+}
+
+}  // namespace paddock
