@@ -1,11 +1,12 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <set>
 #include <cstring>
-#include <unistd.h>
+#include <set>
 
 #include "cli/tool_cli.h"
 #include "config.h"

@@ -13,10 +13,10 @@ namespace paddock {
 struct ToolOptions {
   std::vector<std::string> profiles;
   std::string name;
-  std::string input;           // JSON text, or "-" for stdin; empty means {}
+  std::string input;               // JSON text, or "-" for stdin; empty means {}
   std::string approve = "prompt";  // prompt | never
-  std::string audit;           // the session log; default under $XDG_STATE_HOME
-  bool json = false;           // tool list: JSON instead of a table
+  std::string audit;               // the session log; default under $XDG_STATE_HOME
+  bool json = false;               // tool list: JSON instead of a table
 };
 
 struct ToolCommands {

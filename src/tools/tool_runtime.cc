@@ -103,8 +103,7 @@ struct ToolRuntime::Impl {
     for (const auto& t : policy.tools) tools[t.name].decl = &t;
   }
 
-  void audit(const std::string& action, const std::string& subject, const std::string& reason,
-             nlohmann::json extra) {
+  void audit(const std::string& action, const std::string& subject, const std::string& reason, nlohmann::json extra) {
     if (opts.audit == nullptr) return;
     AuditEvent e;
     e.layer = "tool";
@@ -128,9 +127,9 @@ struct ToolRuntime::Impl {
     if (!desc.ok) throw Error(d.origin, "tool " + d.name + ": " + d.script + ": " + desc.error);
     ToolInfo i;
     i.name = d.name;
-    i.description = !d.description.empty()                  ? d.description
-                    : desc.description.is_string()           ? desc.description.get<std::string>()
-                                                             : "";
+    i.description = !d.description.empty()         ? d.description
+                    : desc.description.is_string() ? desc.description.get<std::string>()
+                                                   : "";
     i.input_schema = desc.input_schema.is_object() ? desc.input_schema : nlohmann::json{{"type", "object"}};
     try {
       t.schema.emplace(i.input_schema);
@@ -139,10 +138,13 @@ struct ToolRuntime::Impl {
     }
     i.grants = granted_host_functions(d);
     tools::ToolLimits l = limits_of(d);
-    i.limits = {{"timeout_ms", l.timeout_ms}, {"memory_bytes", l.memory_bytes}, {"max_output_bytes", l.max_output_bytes},
+    i.limits = {{"timeout_ms", l.timeout_ms},
+                {"memory_bytes", l.memory_bytes},
+                {"max_output_bytes", l.max_output_bytes},
                 {"requires_approval", d.requires_approval}};
     if (d.rate_limit) {
-      i.limits["rate_limit"] = std::to_string(d.rate_limit->count) + " per " + std::to_string(d.rate_limit->per.count()) + "s";
+      i.limits["rate_limit"] =
+          std::to_string(d.rate_limit->count) + " per " + std::to_string(d.rate_limit->per.count()) + "s";
     }
     t.info = std::move(i);
     return *t.info;
@@ -227,9 +229,8 @@ struct ToolRuntime::Impl {
         DbQuery db(*d.db);
         DbQueryResult res = db.query(sql, params);
         if (res.status == DbQueryResult::Status::Denied) {
-          throw HostCallError(HostCallError::Kind::NotAuthorized, res.error.rfind("not authorized: ", 0) == 0
-                                                                      ? res.error.substr(16)
-                                                                      : res.error);
+          throw HostCallError(HostCallError::Kind::NotAuthorized,
+                              res.error.rfind("not authorized: ", 0) == 0 ? res.error.substr(16) : res.error);
         }
         if (!res.ok()) throw HostCallError(HostCallError::Kind::Failed, res.error);
         decide(true, "query");
@@ -366,7 +367,8 @@ bool ToolRuntime::has(const std::string& name) const {
   return impl_->tools.count(name) != 0;
 }
 
-ToolOutcome ToolRuntime::call(const std::string& name, const nlohmann::json& input, const std::atomic<bool>* cancelled) {
+ToolOutcome ToolRuntime::call(const std::string& name, const nlohmann::json& input,
+                              const std::atomic<bool>* cancelled) {
   return impl_->call(name, input, cancelled);
 }
 

@@ -42,8 +42,7 @@ struct ToolOutcome {
 enum class ApprovalMode { Prompt, Never };
 
 // Asks a person whether a call may run; returns true to approve. `who` is set to who decided.
-using ApprovalPrompt =
-    std::function<bool(const ToolDecl& tool, const nlohmann::json& input, std::string& who)>;
+using ApprovalPrompt = std::function<bool(const ToolDecl& tool, const nlohmann::json& input, std::string& who)>;
 
 // Starts the worker for one tool (inside its sandbox); tests may start it unsandboxed.
 using WorkerStarter = std::function<std::unique_ptr<tools::WorkerClient>(const ToolDecl& tool)>;
@@ -52,9 +51,9 @@ struct ToolRuntimeOptions {
   AuditWriter* audit = nullptr;
   WorkerStarter start_worker;
   ApprovalMode approve = ApprovalMode::Prompt;
-  ApprovalPrompt prompt;          // used when approve == Prompt
-  std::string rate_db;            // the rate-limit database ($XDG_STATE_HOME/paddock/rate.sqlite)
-  std::string profile_key;        // what rate limits are keyed by (the profile's path)
+  ApprovalPrompt prompt;                       // used when approve == Prompt
+  std::string rate_db;                         // the rate-limit database ($XDG_STATE_HOME/paddock/rate.sqlite)
+  std::string profile_key;                     // what rate limits are keyed by (the profile's path)
   std::map<std::string, std::string> secrets;  // declared secrets, read once at start
   std::function<void(const std::string& tool, const std::string& message)> on_log;  // host.log(...)
 };

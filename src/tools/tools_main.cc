@@ -42,8 +42,7 @@ bool terminal_prompt(const ToolDecl& tool, const nlohmann::json& input, std::str
   std::string grants;
   for (const auto& g : granted_host_functions(tool)) grants += (grants.empty() ? "" : ", ") + g;
   std::string text = "\npaddock: tool \"" + tool.name + "\" (" + tool.origin.short_str() +
-                     ") asks to run.\n  input: " + shown + "\n  grants: " + grants +
-                     "\nApprove this call once? [y/N] ";
+                     ") asks to run.\n  input: " + shown + "\n  grants: " + grants + "\nApprove this call once? [y/N] ";
   if (::write(fd, text.data(), text.size()) < 0) {
     who = "the terminal could not be written";
     return false;
@@ -185,8 +184,11 @@ int tools_main(int argc, char** argv) {
     if (o.json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& t : tools) {
-        out.push_back({{"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema},
-                       {"grants", t.grants}, {"limits", t.limits}});
+        out.push_back({{"name", t.name},
+                       {"description", t.description},
+                       {"input_schema", t.input_schema},
+                       {"grants", t.grants},
+                       {"limits", t.limits}});
       }
       std::cout << out.dump(2) << "\n";
     } else {
@@ -220,10 +222,11 @@ int tools_main(int argc, char** argv) {
     end.action = "exit";
     end.subject = std::to_string(status);
     end.reason = serving ? "MCP client closed the connection" : "tool call finished";
-    end.extra = {{"status", status},
-                 {"wall_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count()},
-                 {"denials", audit->denials()},
-                 {"denial_total", audit->denial_count()}};
+    end.extra = {
+        {"status", status},
+        {"wall_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count()},
+        {"denials", audit->denials()},
+        {"denial_total", audit->denial_count()}};
     audit->write(end);
   }
   return status;
