@@ -23,7 +23,9 @@ namespace {
 constexpr auto kCacheFor = std::chrono::seconds(30);
 constexpr std::size_t kCacheMax = 4096;
 
-std::vector<ResolvedAddress> lookup(const std::string& host, std::string& error) {
+}  // namespace
+
+std::vector<ResolvedAddress> resolve_host(const std::string& host, std::string& error) {
   struct addrinfo hints {};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -50,11 +52,9 @@ std::vector<ResolvedAddress> lookup(const std::string& host, std::string& error)
     if (!dup) out.push_back(a);
   }
   ::freeaddrinfo(res);
-  if (out.empty()) error = "no IPv4 or IPv6 address";
+  if (out.empty() && error.empty()) error = "no IPv4 or IPv6 address";
   return out;
 }
-
-}  // namespace
 
 struct HostResolver::Shared {
   std::mutex mu;
@@ -82,7 +82,7 @@ HostResolver::HostResolver(int threads) : shared_(std::make_shared<Shared>()) {
         Resolution r;
         r.ticket = job.first;
         r.host = job.second;
-        r.addresses = lookup(r.host, r.error);
+        r.addresses = resolve_host(r.host, r.error);
         std::lock_guard lock(s->mu);
         if (s->stop) return;
         s->done.push_back(std::move(r));

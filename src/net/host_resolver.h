@@ -26,6 +26,10 @@ struct Resolution {
   std::string error;                       // getaddrinfo's reason when empty
 };
 
+// getaddrinfo() for TCP, IPv4 and IPv6, duplicates removed; empty with `error` set on failure.
+// Blocking: HostResolver runs it on its workers, fetch() on the calling thread.
+std::vector<ResolvedAddress> resolve_host(const std::string& host, std::string& error);
+
 class HostResolver {
  public:
   explicit HostResolver(int threads = 4);

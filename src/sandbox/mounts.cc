@@ -13,6 +13,7 @@
 #include "policy/variables.h"
 #include "sandbox/mount_api.h"
 #include "util/error.h"
+#include "util/fd_io.h"
 #include "util/unique_fd.h"
 
 namespace paddock {
@@ -253,13 +254,7 @@ class RootBuilder {
         {
           UniqueFd f(::openat(t.get(), "file", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0444));
           if (!f) fail("creating " + m.target);
-          size_t off = 0;
-          while (off < m.source.size()) {
-            ssize_t n = ::write(f.get(), m.source.data() + off, m.source.size() - off);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) fail("writing " + m.target);
-            off += static_cast<size_t>(n);
-          }
+          if (!write_fd(f.get(), m.source)) fail("writing " + m.target);
         }
         UniqueFd tree(sys::open_tree(t.get(), "file", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
         if (!tree) fail("cloning " + m.target);
@@ -277,13 +272,7 @@ class RootBuilder {
           if (s.expose != Secret::Expose::File) continue;
           UniqueFd f(::openat(t.get(), s.name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0400));
           if (!f) fail("creating secret file " + s.name);
-          size_t off = 0;
-          while (off < s.value.size()) {
-            ssize_t n = ::write(f.get(), s.value.data() + off, s.value.size() - off);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) fail("writing secret file " + s.name);
-            off += static_cast<size_t>(n);
-          }
+          if (!write_fd(f.get(), s.value)) fail("writing secret file " + s.name);
         }
         if (sys::mount_setattr(t.get(), "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY) != 0) fail("read-only /run/secrets");
         attach(t.get(), m.target, true, true);

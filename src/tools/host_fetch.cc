@@ -26,33 +26,6 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::vector<ResolvedAddress> system_resolve(const std::string& host, std::string& error) {
-  struct addrinfo hints {};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  struct addrinfo* res = nullptr;
-  std::vector<ResolvedAddress> out;
-  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc != 0) {
-    error = ::gai_strerror(rc);
-    return out;
-  }
-  for (auto* ai = res; ai != nullptr; ai = ai->ai_next) {
-    ResolvedAddress a;
-    if (ai->ai_family == AF_INET) {
-      std::memcpy(a.bytes.data(), &reinterpret_cast<struct sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
-    } else if (ai->ai_family == AF_INET6) {
-      a.v6 = true;
-      std::memcpy(a.bytes.data(), &reinterpret_cast<struct sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
-    } else {
-      continue;
-    }
-    out.push_back(a);
-  }
-  ::freeaddrinfo(res);
-  return out;
-}
-
 struct UrlParts {
   std::string scheme, host, url;
   std::uint16_t port = 0;
@@ -124,7 +97,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 }  // namespace
 
 HostFetch::HostFetch(EgressPolicy policy, FetchLimits limits, FetchResolver resolver)
-    : policy_(std::move(policy)), limits_(limits), resolver_(resolver ? std::move(resolver) : system_resolve) {
+    : policy_(std::move(policy)), limits_(limits), resolver_(resolver ? std::move(resolver) : resolve_host) {
   global_init();
 }
 
