@@ -4,7 +4,12 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+// GCC 12 reports a false -Wmaybe-uninitialized inside libstdc++'s <regex> when optimising
+// with sanitizers; silenced for that header only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
+#pragma GCC diagnostic pop
 #include <string_view>
 #include <utility>
 #include <vector>
