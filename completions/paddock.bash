@@ -4,6 +4,9 @@
 #   paddock profile list | show [--resolved] NAME | check FILE... | new NAME | trust FILE...
 #   paddock doctor
 #   paddock log [SESSION|FILE] [--denials] [--layer L] [--follow] [--json] [--verify] [--list [--all]]
+#   paddock tool list -p PROFILE [--json]
+#   paddock tool call -p PROFILE [--approve prompt|never] [--audit FILE] NAME [JSON|-]
+#   paddock mcp -p PROFILE [--approve prompt|never] [--audit FILE]
 #
 # Works with the bash-completion package (better word splitting, command completion
 # after `--`) and without it.
@@ -13,6 +16,10 @@ _paddock_run_value_opts='-p --profile --ro --rw --deny --tmpfs --net --allow-net
 _paddock_run_flag_opts='-h --help --dry-run --trace-fs -q --quiet -v --verbose'
 _paddock_log_opts='-h --help --denials --layer --follow --json --verify --list --all'
 _paddock_audit_layers='session fs net dns syscall credential limit tool'
+# Options of `tool list`, `tool call` and `mcp`.
+_paddock_tool_list_opts='-h --help -p --profile --json'
+_paddock_tool_call_opts='-h --help -p --profile --approve --audit'
+_paddock_mcp_opts='-h --help -p --profile --approve --audit'
 
 # Session ids: the logs in $XDG_STATE_HOME/paddock/sessions (default ~/.local/state), newest first.
 _paddock_session_ids() {
@@ -31,6 +38,21 @@ _paddock_session_ids() {
 _paddock_profile_names() {
     local bin=$1
     "$bin" profile list 2>/dev/null | awk 'NR > 1 && $0 !~ /^[[:space:]]/ && NF { print $1 }'
+}
+
+# Tool names the profiles declare: the unindented lines of `paddock tool list -p P...`.
+# $1 is the paddock binary, the rest are -p arguments.
+_paddock_tool_names() {
+    local bin=$1 p
+    shift
+    (($# > 0)) || return
+    local -a args=(tool list)
+    for p in "$@"; do
+        # shellcheck disable=SC2088 # a literal "~/" left unexpanded in the word
+        [[ $p == "~/"* ]] && p=$HOME/${p#"~/"}
+        args+=(-p "$p")
+    done
+    "$bin" "${args[@]}" 2>/dev/null </dev/null | awk '$0 !~ /^[[:space:]]/ && NF { print $1 }'
 }
 
 # Appends matching file and folder names to COMPREPLY.
@@ -99,6 +121,9 @@ _paddock() {
 
     # Walk the words before the cursor: which command, and where COMMAND starts.
     local state=top cmd_start=0 need_value=false i w
+    # tool list|call and mcp: the -p arguments so far, and how many positionals.
+    local -a tool_profiles=()
+    local tool_args=0
     for ((i = 1; i < cword; i++)); do
         w=${words[i]}
         case $state in
@@ -124,6 +149,8 @@ _paddock() {
                                 profile) state=profile; continue ;;
                                 doctor) state=doctor; continue ;;
                                 log) state=log; continue ;;
+                                tool) state=tool; continue ;;
+                                mcp) state=mcp; continue ;;
                             esac
                         fi
                         state="command"
@@ -143,6 +170,25 @@ _paddock() {
                     continue
                 fi
                 [[ $w == --layer ]] && need_value=true
+                ;;
+            tool)
+                case $w in
+                    list | call) state=tool-$w ;;
+                esac
+                ;;
+            tool-list | tool-call | mcp)
+                if $need_value; then
+                    need_value=false
+                    [[ ${words[i - 1]} == -p || ${words[i - 1]} == --profile ]] && tool_profiles+=("$w")
+                    continue
+                fi
+                case $w in
+                    -p | --profile | --approve | --audit) need_value=true ;;
+                    --profile=*) tool_profiles+=("${w#--profile=}") ;;
+                    -p?*) tool_profiles+=("${w#-p}") ;;
+                    -*) ;;
+                    *) tool_args=$((tool_args + 1)) ;;
+                esac
                 ;;
         esac
     done
@@ -192,7 +238,7 @@ _paddock() {
                 return
             fi
             if [[ $state == top && $cword -eq 1 ]]; then
-                _paddock_add_words "run profile doctor log" "$cur"
+                _paddock_add_words "run profile doctor log tool mcp" "$cur"
                 # `paddock CMD` runs CMD: offer commands once something is typed.
                 [[ -n $cur ]] && _paddock_add_commands "$cur"
                 return
@@ -242,6 +288,50 @@ _paddock() {
                 _paddock_add_files "$cur"
             else
                 _paddock_add_words "$(_paddock_session_ids)" "$cur"
+            fi
+            ;;
+        tool)
+            if [[ $cur == -* ]]; then
+                _paddock_add_words "-h --help" "$cur"
+            else
+                _paddock_add_words "list call" "$cur"
+            fi
+            ;;
+        tool-list | tool-call | mcp)
+            if $need_value || $split; then
+                case $prev in
+                    -p | --profile)
+                        if [[ $cur == */* ]]; then
+                            _paddock_add_files "$cur"
+                        else
+                            _paddock_add_words "$(_paddock_profile_names "$bin")" "$cur"
+                        fi
+                        ;;
+                    --approve)
+                        _paddock_add_words "prompt never" "$cur"
+                        ;;
+                    --audit)
+                        _paddock_add_words "-" "$cur"
+                        _paddock_add_files "$cur"
+                        ;;
+                esac
+                return
+            fi
+            if [[ $cur == -* ]]; then
+                case $state in
+                    tool-list) _paddock_add_words "$_paddock_tool_list_opts" "$cur" ;;
+                    tool-call)
+                        _paddock_add_words "$_paddock_tool_call_opts" "$cur"
+                        # The input may be "-": read it from standard input.
+                        ((tool_args == 1)) && _paddock_add_words "-" "$cur"
+                        ;;
+                    mcp) _paddock_add_words "$_paddock_mcp_opts" "$cur" ;;
+                esac
+                return
+            fi
+            # tool call NAME: the tools of the profiles given so far.
+            if [[ $state == tool-call ]] && ((tool_args == 0)); then
+                _paddock_add_words "$(_paddock_tool_names "$bin" "${tool_profiles[@]}")" "$cur"
             fi
             ;;
         profile-list | profile-new | doctor)

@@ -4,16 +4,21 @@
 #   paddock profile list | show [--resolved] NAME | check FILE... | new NAME
 #   paddock doctor
 #   paddock log [SESSION|FILE] [--denials] [--layer L] [--follow] [--json] [--verify] [--list [--all]]
+#   paddock tool list -p PROFILE [--json]
+#   paddock tool call -p PROFILE [--approve prompt|never] [--audit FILE] NAME [JSON|-]
+#   paddock mcp -p PROFILE [--approve prompt|never] [--audit FILE]
 
 # Where the command line before the cursor stands. Prints one of:
 #   top            only `run` options so far (`run` left out), or nothing yet
 #   run            after `run`, before COMMAND
 #   command, N     inside COMMAND, which starts at token N (two lines)
-#   profile, profile-list, profile-show, profile-check, profile-new, doctor, log
+#   profile, profile-list, profile-show, profile-check, profile-new, doctor, log, tool
+#   tool-list, N / tool-call, N / mcp, N   N: the number of arguments that are not options
 function __paddock_state
     set -l toks (commandline -opc)
     set -l state top
     set -l need_value 0
+    set -l nargs 0
     for i in (seq 2 (count $toks))
         set -l t $toks[$i]
         switch $state
@@ -32,7 +37,7 @@ function __paddock_state
                     case '*'
                         if test $state = top -a $i -eq 2
                             switch $t
-                                case run profile doctor log
+                                case run profile doctor log tool mcp
                                     set state $t
                                     continue
                             end
@@ -45,9 +50,31 @@ function __paddock_state
                     case list show check new trust
                         set state profile-$t
                 end
+            case tool
+                switch $t
+                    case list call
+                        set state tool-$t
+                end
+            case tool-list tool-call mcp
+                if test $need_value = 1
+                    set need_value 0
+                    continue
+                end
+                switch $t
+                    case -p --profile --approve --audit
+                        set need_value 1
+                    case '-*'
+                    case '*'
+                        set nargs (math $nargs + 1)
+                end
         end
     end
-    echo $state
+    switch $state
+        case tool-list tool-call mcp
+            printf '%s\n' $state $nargs
+        case '*'
+            echo $state
+    end
 end
 
 function __paddock_is
@@ -93,6 +120,47 @@ function __paddock_profile_refs
     end
 end
 
+# True in `tool call` when the argument being completed is the Nth one (0: NAME, 1: the input).
+function __paddock_tool_call_arg
+    set -l s (__paddock_state)
+    test "$s[1]" = tool-call; and test "$s[2]" -eq $argv[1]
+end
+
+# The tools the profiles given with -p so far declare, with their descriptions: the
+# unindented lines of `paddock tool list -p PROFILE...`, each followed by its description.
+function __paddock_tools
+    set -l toks (commandline -opc)
+    set -l args
+    set -l i 2
+    while test $i -le (count $toks)
+        set -l t $toks[$i]
+        switch $t
+            case -p --profile
+                set i (math $i + 1)
+                test $i -le (count $toks); and set -a args -p $toks[$i]
+            case '--profile=*'
+                set -a args -p (string replace -- --profile= '' $t)
+            case '-p?*'
+                set -a args -p (string sub -s 3 -- $t)
+        end
+        set i (math $i + 1)
+    end
+    set -q args[1]; or return
+    set -l bin (__paddock_bin)
+    set -l name
+    for line in (command $bin tool list $args 2>/dev/null </dev/null)
+        if not string match -qr '^\s' -- $line
+            test -n "$name"; and echo $name
+            set name $line
+        else if test -n "$name"
+            # The first indented line is the description.
+            printf '%s\t%s\n' $name (string trim -- $line)
+            set name
+        end
+    end
+    test -n "$name"; and echo $name
+end
+
 # Completes COMMAND and its arguments as fish would complete them on their own.
 function __paddock_complete_command
     set -l s (__paddock_state)
@@ -112,6 +180,8 @@ complete -c paddock -n __paddock_at_first -a run -d 'Run COMMAND inside a sandbo
 complete -c paddock -n __paddock_at_first -a profile -d 'List, show, check and create profiles'
 complete -c paddock -n __paddock_at_first -a doctor -d 'Report which sandbox layers this kernel and user can enforce'
 complete -c paddock -n __paddock_at_first -a log -d "Show a session's audit log: denials, rules, hints"
+complete -c paddock -n __paddock_at_first -a tool -d 'List and call the tools a profile declares (JavaScript in V8)'
+complete -c paddock -n __paddock_at_first -a mcp -d "Serve the profile's tools to an MCP client on stdin/stdout"
 complete -c paddock -n __paddock_at_first -l version -d 'Print the version and exit'
 complete -c paddock -n 'not __paddock_is command' -s h -l help -d 'Print help and exit'
 
@@ -170,3 +240,13 @@ complete -c paddock -n '__paddock_is log' -l json -d 'Print the raw JSON lines i
 complete -c paddock -n '__paddock_is log' -l verify -d 'Check the hash chain: exit 0 intact, 1 tampered, 2 incomplete'
 complete -c paddock -n '__paddock_is log' -l list -d 'List recent sessions'
 complete -c paddock -n '__paddock_is log' -l all -d 'With --list, list every session'
+
+# tool list | call, mcp
+complete -c paddock -n '__paddock_is tool' -a list -d "List the profile's tools: name, description, grants, limits"
+complete -c paddock -n '__paddock_is tool' -a call -d 'Call one tool; its result (JSON) goes to stdout'
+complete -c paddock -n '__paddock_is tool-list tool-call mcp' -s p -l profile -x -a '(__paddock_profile_refs)' -d 'Profile name or file declaring the tools; repeat to merge'
+complete -c paddock -n '__paddock_is tool-list' -l json -d "Print JSON (with each tool's input schema) instead of a table"
+complete -c paddock -n '__paddock_is tool-call mcp' -l approve -x -a 'prompt\t"Ask on the terminal" never\t"Refuse them"' -d 'Calls of tools that require approval'
+complete -c paddock -n '__paddock_is tool-call mcp' -l audit -r -F -d "Audit log file ('-' for stderr)"
+complete -c paddock -n '__paddock_tool_call_arg 0' -a '(__paddock_tools)'
+complete -c paddock -n '__paddock_tool_call_arg 1' -a - -d 'Read the input from stdin'
