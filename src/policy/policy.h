@@ -80,6 +80,7 @@ struct ToolDecl {
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<std::uint64_t> memory;
   std::optional<std::uint64_t> max_output;
+  std::optional<Setting<std::uint64_t>> max_calls;  // per session
   Origin origin;
 };
 
@@ -99,7 +100,15 @@ struct Limits {
   std::optional<Setting<std::chrono::milliseconds>> cpu_time;
   std::optional<Setting<std::uint64_t>> nofile;
   std::optional<Setting<std::uint64_t>> max_denials;
+  // Tool kill switches (issue 7): calls per session, and the same tool with the same input this
+  // many times in a row (loop detection; kDefaultToolLoop when unset). Exceeding one refuses the
+  // call, or with on_exceed = "kill" ends the session (exit 137).
+  std::optional<Setting<std::uint64_t>> max_tool_calls;
+  std::optional<Setting<std::uint64_t>> tool_loop;
+  std::optional<Setting<bool>> on_exceed_kill;
 };
+
+inline constexpr std::uint64_t kDefaultToolLoop = 5;
 
 struct SyscallRule {
   std::string name;

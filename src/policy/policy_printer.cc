@@ -116,6 +116,11 @@ void print_policy(std::ostream& out, const Policy& p) {
   print_setting(out, "cpu_time", l.cpu_time, dur);
   print_setting(out, "nofile", l.nofile, num);
   print_setting(out, "max_denials", l.max_denials, num);
+  if (!p.tools.empty()) {
+    print_setting(out, "max_tool_calls", l.max_tool_calls, num);
+    print_setting(out, "tool_loop", l.tool_loop, num);
+    print_setting(out, "on_exceed", l.on_exceed_kill, [](bool kill) { return toml_quote(kill ? "kill" : "refuse"); });
+  }
 
   auto sys = [](const SyscallRule& r) { return r.name; };
   out << "\n[syscalls]\n";
@@ -172,6 +177,7 @@ void print_policy(std::ostream& out, const Policy& p) {
     if (t.timeout) out << "timeout = " << toml_quote(format_duration(*t.timeout)) << "\n";
     if (t.memory) out << "memory = " << toml_quote(format_size(*t.memory)) << "\n";
     if (t.max_output) out << "max_output = " << toml_quote(format_size(*t.max_output)) << "\n";
+    if (t.max_calls) out << "max_calls = " << t.max_calls->value << origin_comment(t.max_calls->origin) << "\n";
   }
 }
 

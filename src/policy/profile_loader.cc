@@ -387,7 +387,9 @@ class Parser {
   }
 
   void limits(const toml::table& t, Policy& p) const {
-    check_keys(t, "limits", {"memory", "pids", "cpu", "wall", "cpu_time", "nofile", "max_denials"});
+    check_keys(t, "limits",
+               {"memory", "pids", "cpu", "wall", "cpu_time", "nofile", "max_denials", "max_tool_calls", "tool_loop",
+                "on_exceed"});
     Limits& l = p.limits;
     if (const auto* n = t.get("memory")) {
       std::uint64_t v = size_value(*n, "limits.memory");
@@ -411,6 +413,19 @@ class Parser {
     if (const auto* n = t.get("nofile")) l.nofile = setting<std::uint64_t>(int_of(*n, "limits.nofile", 8, 1 << 20), *n);
     if (const auto* n = t.get("max_denials")) {
       l.max_denials = setting<std::uint64_t>(int_of(*n, "limits.max_denials", 1, INT32_MAX), *n);
+    }
+    if (const auto* n = t.get("max_tool_calls")) {
+      l.max_tool_calls = setting<std::uint64_t>(int_of(*n, "limits.max_tool_calls", 1, INT32_MAX), *n);
+    }
+    if (const auto* n = t.get("tool_loop")) {
+      l.tool_loop = setting<std::uint64_t>(int_of(*n, "limits.tool_loop", 2, 1000), *n);
+    }
+    if (const auto* n = t.get("on_exceed")) {
+      std::string v = string_of(*n, "limits.on_exceed");
+      if (v != "refuse" && v != "kill") {
+        fail(*n, "limits.on_exceed must be \"refuse\" or \"kill\", not \"" + v + "\"");
+      }
+      l.on_exceed_kill = setting(v == "kill", *n);
     }
   }
 
@@ -458,7 +473,7 @@ class Parser {
       const auto& t = *e.as_table();
       check_keys(t, "tool",
                  {"name", "script", "description", "grants", "rate_limit", "requires", "audit", "timeout", "memory",
-                  "max_output"});
+                  "max_output", "max_calls"});
       ToolDecl d;
       d.origin = at(e);
       const auto* nm = t.get("name");
@@ -498,6 +513,10 @@ class Parser {
         if (*d.memory < 1024 * 1024) fail(*x, w + ": memory must be at least 1M");
       }
       if (const auto* x = t.get("max_output")) d.max_output = size_value(*x, w + ": max_output");
+      if (const auto* x = t.get("max_calls")) {
+        d.max_calls =
+            Setting<std::uint64_t>{static_cast<std::uint64_t>(int_of(*x, w + ": max_calls", 1, INT32_MAX)), at(*x)};
+      }
       p.tools.push_back(std::move(d));
     }
   }
@@ -598,6 +617,9 @@ void merge_layer(Policy& base, const Policy& layer) {
   override_opt(l.cpu_time, n.cpu_time);
   override_opt(l.nofile, n.nofile);
   override_opt(l.max_denials, n.max_denials);
+  override_opt(l.max_tool_calls, n.max_tool_calls);
+  override_opt(l.tool_loop, n.tool_loop);
+  override_opt(l.on_exceed_kill, n.on_exceed_kill);
   append(base.syscalls_deny, layer.syscalls_deny);
   append(base.syscalls_allow, layer.syscalls_allow);
   append(base.best_effort, layer.best_effort);

@@ -98,6 +98,11 @@ struct ToolRuntime::Impl {
   ToolRuntimeOptions opts;
   std::map<std::string, Tool> tools;
   std::unique_ptr<RateLimiter> rate;
+  // Kill switches: calls that ran in this session, per tool, and the current run of identical calls.
+  std::uint64_t session_calls = 0;
+  std::map<std::string, std::uint64_t> tool_calls;
+  std::string last_call;  // tool name + input digest of the previous call
+  std::uint64_t same_in_a_row = 0;
 
   Impl(const Policy& p, ToolRuntimeOptions o) : policy(p), opts(std::move(o)) {
     for (const auto& t : policy.tools) tools[t.name].decl = &t;
@@ -270,6 +275,53 @@ struct ToolRuntime::Impl {
     nlohmann::json base = {{"tool", name}, {"call", call_id}, {"input_sha256", digest}};
     if (d.audit_full) base["input"] = input;
 
+    // Kill switches first: they are the session's, whatever the tool would do.
+    {
+      const Limits& l = policy.limits;
+      const std::string key = name + "\n" + digest;
+      const std::uint64_t streak = key == last_call ? same_in_a_row + 1 : 1;
+      const std::uint64_t loop = l.tool_loop ? l.tool_loop->value : kDefaultToolLoop;
+      std::string limit, reason;
+      Origin where;
+      if (l.max_tool_calls && session_calls >= l.max_tool_calls->value) {
+        limit = "max_tool_calls";
+        where = l.max_tool_calls->origin;
+        reason = "limits.max_tool_calls = " + std::to_string(l.max_tool_calls->value) + " reached";
+      } else if (d.max_calls && tool_calls[name] >= d.max_calls->value) {
+        limit = "max_calls";
+        where = d.max_calls->origin;
+        reason = "tool " + name + ": max_calls = " + std::to_string(d.max_calls->value) + " reached";
+      } else if (streak >= loop) {
+        limit = "tool_loop";
+        where = l.tool_loop ? l.tool_loop->origin : Origin{"built-in default", 0, 0};
+        reason = "tool " + name + " called with the same input " + std::to_string(streak) +
+                 " times in a row (limits.tool_loop = " + std::to_string(loop) + "): a loop";
+      }
+      if (!limit.empty()) {
+        if (where.known()) reason += " (" + where.short_str() + ")";
+        const bool kill = l.on_exceed_kill && l.on_exceed_kill->value;
+        nlohmann::json extra = base;
+        extra["limit"] = limit;
+        if (opts.audit != nullptr) {
+          AuditEvent e;
+          e.layer = "limit";
+          e.action = kill ? "kill" : "deny";
+          e.subject = name;
+          e.reason = reason + (kill ? "; the session was ended (limits.on_exceed = \"kill\")" : "");
+          e.extra = extra;
+          opts.audit->write(e);
+        }
+        ToolOutcome o;
+        o.kind = limit;
+        o.error = reason;
+        o.call_id = call_id;
+        o.end_session = kill;
+        return o;
+      }
+      same_in_a_row = streak;
+      last_call = key;
+    }
+
     // Before any isolate is made: the rate limit, then the schema.
     if (d.rate_limit) {
       if (!rate) rate = std::make_unique<RateLimiter>(opts.rate_db);
@@ -311,6 +363,8 @@ struct ToolRuntime::Impl {
     }
 
     audit("call", name, "called", base);
+    ++session_calls;
+    ++tool_calls[name];
     tools::ToolCall tc;
     tc.tool = name;
     tc.source = t.source;

@@ -37,6 +37,8 @@ struct ToolOutcome {
   std::string error;  // one line
   std::string kind;   // not_found, rate_limited, invalid_input, rejected, timeout, memory, exception, ...
   std::string call_id;
+  // A kill switch tripped with limits.on_exceed = "kill": the caller ends the session (137).
+  bool end_session = false;
 };
 
 enum class ApprovalMode { Prompt, Never };

@@ -58,7 +58,8 @@ bool terminal_prompt(const ToolDecl& tool, const nlohmann::json& input, std::str
 
 class McpAdapter : public McpToolService {
  public:
-  explicit McpAdapter(ToolRuntime& rt) : rt_(rt) {}
+  // `on_kill` ends the session when a kill switch says so (it does not return).
+  McpAdapter(ToolRuntime& rt, std::function<void()> on_kill) : rt_(rt), on_kill_(std::move(on_kill)) {}
   // list() and has() run on the thread reading the client's messages: they must not wait for a
   // running call (a cancellation could not be read meanwhile). The descriptions are read once,
   // before serving starts, so listing only reads them.
@@ -79,6 +80,7 @@ class McpAdapter : public McpToolService {
     // One call at a time: each tool has one warm worker, and calls are audited in order.
     std::lock_guard lock(mu_);
     ToolOutcome o = rt_.call(name, arguments, &cancelled);
+    if (o.end_session && on_kill_) on_kill_();
     McpCallResult r;
     r.ok = o.ok;
     r.output = o.output;
@@ -88,6 +90,7 @@ class McpAdapter : public McpToolService {
 
  private:
   ToolRuntime& rt_;
+  std::function<void()> on_kill_;
   std::mutex mu_;
 };
 
@@ -201,6 +204,20 @@ int tools_main(int argc, char** argv) {
     }
     return 0;
   }
+  auto finish = [&](int code, const std::string& why) {
+    if (!audit) return;
+    AuditEvent end;
+    end.layer = "session";
+    end.action = "exit";
+    end.subject = std::to_string(code);
+    end.reason = why;
+    end.extra = {
+        {"status", code},
+        {"wall_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count()},
+        {"denials", audit->denials()},
+        {"denial_total", audit->denial_count()}};
+    audit->write(end);
+  };
   if (c.call->parsed()) {
     nlohmann::json input = parse_input(o.input);
     ToolOutcome out = rt.call(o.name, input);
@@ -208,27 +225,23 @@ int tools_main(int argc, char** argv) {
       std::cout << out.output.dump() << "\n";
     } else {
       std::fprintf(stderr, "paddock: tool %s: %s\n", o.name.c_str(), out.error.c_str());
-      status = out.found ? 1 : 2;
+      status = out.end_session ? 137 : out.found ? 1 : 2;
     }
   } else {
     (void)rt.list();  // every script evaluated once, before a client can ask
-    McpAdapter adapter(rt);
+    McpAdapter adapter(rt, [&] {
+      // A kill switch with on_exceed = "kill": the session ends here, the client sees end of file.
+      std::fprintf(stderr, "paddock: a tool kill switch ended the session (limits.on_exceed = \"kill\")\n");
+      finish(137, "a tool kill switch ended the session");
+      std::fflush(nullptr);
+      ::_exit(137);
+    });
     McpServer server(adapter, "paddock", PADDOCK_VERSION);
     status = server.serve(STDIN_FILENO, STDOUT_FILENO);
   }
-  if (audit) {
-    AuditEvent end;
-    end.layer = "session";
-    end.action = "exit";
-    end.subject = std::to_string(status);
-    end.reason = serving ? "MCP client closed the connection" : "tool call finished";
-    end.extra = {
-        {"status", status},
-        {"wall_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count()},
-        {"denials", audit->denials()},
-        {"denial_total", audit->denial_count()}};
-    audit->write(end);
-  }
+  finish(status, status == 137 ? "a tool kill switch ended the session"
+                 : serving     ? "MCP client closed the connection"
+                               : "tool call finished");
   return status;
 }
 

@@ -613,5 +613,21 @@ TEST(ProfileNetwork, BadBudgetsAreErrorsAtTheirValue) {
   EXPECT_THAT(parse_error("[network]\nper_host = 3\n"), StartsWith("p.toml:2:"));
 }
 
+TEST(ProfileTools, KillSwitchesParseWithOrigins) {
+  Policy p = parse(
+      "[limits]\n"
+      "max_tool_calls = 50\n"
+      "tool_loop = 3\n"
+      "on_exceed = \"kill\"\n");
+  ASSERT_TRUE(p.limits.max_tool_calls && p.limits.tool_loop && p.limits.on_exceed_kill);
+  EXPECT_EQ(p.limits.max_tool_calls->value, 50u);
+  EXPECT_EQ(p.limits.tool_loop->value, 3u);
+  EXPECT_TRUE(p.limits.on_exceed_kill->value);
+  EXPECT_EQ(p.limits.on_exceed_kill->origin.short_str(), "p.toml:4");
+  EXPECT_THAT(parse_error("[limits]\non_exceed = \"explode\"\n"), HasSubstr("\"refuse\" or \"kill\""));
+  EXPECT_THAT(parse_error("[limits]\ntool_loop = 1\n"), StartsWith("p.toml:2:13: "));
+  EXPECT_THAT(parse_error("[limits]\nmax_tool_calls = 0\n"), StartsWith("p.toml:2:18: "));
+}
+
 }  // namespace
 }  // namespace paddock
