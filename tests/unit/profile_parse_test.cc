@@ -290,8 +290,8 @@ TEST(ProfileErrors, UnknownKeyInLimits) {
   EXPECT_EQ(parse_error("[limits]\nmemory = \"1G\"\n  memroy = \"2G\"\n"),
             "p.toml:3:3: unknown key \"memroy\" in [limits] (did you mean \"memory\"?)");
   EXPECT_EQ(parse_error("[limits]\nswap = \"1G\"\n"),
-            "p.toml:2:1: unknown key \"swap\" in [limits] (expected memory, pids, cpu, wall, cpu_time, nofile or "
-            "max_denials)");
+            "p.toml:2:1: unknown key \"swap\" in [limits] (expected memory, pids, cpu, wall, cpu_time, nofile, "
+            "max_denials, max_tool_calls, tool_loop or on_exceed)");
 }
 
 TEST(ProfileErrors, UnknownKeyInTool) {
