@@ -15,7 +15,7 @@
 namespace paddock {
 namespace {
 
-const std::set<std::string> kCommands{"run", "profile", "doctor", "log", "tool", "mcp"};
+const std::set<std::string> kCommands{"run", "profile", "doctor", "log", "tool", "mcp", "replay"};
 
 void add_run_options(CLI::App* run, RunOptions& o) {
   run->add_option("-p,--profile", o.profiles,
@@ -45,6 +45,10 @@ void add_run_options(CLI::App* run, RunOptions& o) {
   run->add_option("--timeout", o.timeout, "Wall-clock limit, e.g. 30m; the whole sandbox is killed (exit 124)")
       ->type_name("DURATION");
   run->add_option("--audit", o.audit, "Audit log file ('-' for stderr)")->type_name("FILE");
+  run->add_option("--mcp-config", o.mcp_config,
+                  "Write an MCP client configuration for the profile's tools endpoint inside the sandbox "
+                  "(FILE.toml: Codex CLI form; otherwise .mcp.json form)")
+      ->type_name("FILE");
   run->add_flag("--dry-run", o.dry_run, "Print the sandbox plan and exit without running anything");
   run->add_flag("--trace-fs", o.trace_fs,
                 "Record each path the sandbox tries to open, create, delete or execute outside its grants "
@@ -183,7 +187,7 @@ int cli_main(int argc, char** argv) {
   if (*p_new) return profile_new(prof_opts);
   if (*p_trust) return profile_trust(prof_opts);
   if (*doctor) return doctor_command();
-  if (*tool_cmds.tool || *tool_cmds.mcp) return exec_tools_host(original_args);
+  if (*tool_cmds.tool || *tool_cmds.mcp || *tool_cmds.replay) return exec_tools_host(original_args);
   if (*log) return log_command(log_opts);
   return 125;
 }

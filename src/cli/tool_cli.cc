@@ -40,6 +40,17 @@ ToolCommands add_tool_commands(CLI::App& app, ToolOptions& o) {
   profile_opt(c.mcp);
   approve_opt(c.mcp);
   audit_opt(c.mcp);
+  c.replay = app.add_subcommand("replay",
+                                "Run a session's recorded tool calls again and report identical, different or failed");
+  c.replay->add_option("session", o.session, "Session id (or a unique prefix) or log file")
+      ->required()
+      ->type_name("SESSION|FILE");
+  c.replay->add_option("-p,--profile", o.profiles, "Use these profiles instead of the session's")
+      ->type_name("PROFILE")
+      ->allow_extra_args(false);
+  c.replay->add_option("--call", o.call_id, "Only the call with this id")->type_name("ID");
+  c.replay->add_option("--tool", o.name, "Only the calls of this tool")->type_name("NAME");
+  c.replay->add_flag("--live", o.live, "Answer host functions for real instead of from the record");
   return c;
 }
 

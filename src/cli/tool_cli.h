@@ -17,6 +17,10 @@ struct ToolOptions {
   std::string approve = "prompt";  // prompt | never
   std::string audit;               // the session log; default under $XDG_STATE_HOME
   bool json = false;               // tool list: JSON instead of a table
+  // replay
+  std::string session;
+  std::string call_id;
+  bool live = false;
 };
 
 struct ToolCommands {
@@ -24,6 +28,7 @@ struct ToolCommands {
   CLI::App* list = nullptr;
   CLI::App* call = nullptr;
   CLI::App* mcp = nullptr;
+  CLI::App* replay = nullptr;
 };
 
 ToolCommands add_tool_commands(CLI::App& app, ToolOptions& o);

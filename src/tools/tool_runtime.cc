@@ -1,5 +1,8 @@
 #include "tools/tool_runtime.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -16,11 +19,14 @@
 #include "tools/json_schema.h"
 #include "tools/rate_limit.h"
 #include "util/error.h"
+#include "util/fd_io.h"
+#include "util/unique_fd.h"
 
 namespace paddock {
 namespace {
 
-constexpr std::uint64_t kMaxFsRead = 8u << 20;  // bytes one fs.read may return to a script
+constexpr std::uint64_t kMaxFsRead = 8u << 20;   // bytes one fs.read may return to a script
+constexpr std::size_t kMaxRecorded = 16u << 20;  // largest host answer kept for replay
 
 std::string read_script(const ToolDecl& t) {
   std::ifstream in(t.script, std::ios::binary);
@@ -155,8 +161,39 @@ struct ToolRuntime::Impl {
     return *t.info;
   }
 
-  // One host function request of a running call, decided within the tool's grants.
+  // Stores one answer for replay; returns its content address, or "" when not stored.
+  std::string record(const nlohmann::json& answer) {
+    if (opts.record_dir.empty()) return "";
+    std::string text = answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (text.size() > kMaxRecorded) return "";
+    std::string sha = sha256_hex(text);
+    ::mkdir(opts.record_dir.c_str(), 0700);
+    std::string path = opts.record_dir + "/" + sha + ".json";
+    UniqueFd f(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (f) {
+      if (!write_fd(f.get(), text)) return "";
+    } else if (errno != EEXIST) {
+      return "";
+    }
+    return sha;
+  }
+
+  // One host function request of a running call, decided within the tool's grants; with
+  // audit = "full" the answer is recorded (a secret's value never is, only its name).
   tools::HostAnswer host(const ToolDecl& d, const tools::HostRequest& r, nlohmann::json& decisions) {
+    tools::HostAnswer a = host_answer(d, r, decisions);
+    if (d.audit_full && !decisions.empty()) {
+      nlohmann::json rec =
+          a.ok ? nlohmann::json{{"ok", true}, {"value", a.value}} : nlohmann::json{{"ok", false}, {"error", a.error}};
+      if (r.fn == "secret" && a.ok)
+        rec = {{"ok", true}, {"secret", r.args.is_array() && !r.args.empty() ? r.args[0] : ""}};
+      std::string sha = record(rec);
+      if (!sha.empty()) decisions.back()["answer"] = sha;
+    }
+    return a;
+  }
+
+  tools::HostAnswer host_answer(const ToolDecl& d, const tools::HostRequest& r, nlohmann::json& decisions) {
     auto decide = [&](bool ok, const std::string& detail) {
       decisions.push_back({{"fn", r.fn}, {"ok", ok}, {"detail", detail}});
     };
@@ -374,6 +411,9 @@ struct ToolRuntime::Impl {
     tc.wasm = d.wasm;
     std::random_device rd;
     tc.seed = (static_cast<std::uint64_t>(rd()) << 32) | rd();
+    tc.time_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     nlohmann::json decisions = nlohmann::json::array();
     auto started = std::chrono::steady_clock::now();
     tools::ToolResult r = worker(t).call(
@@ -382,11 +422,24 @@ struct ToolRuntime::Impl {
           if (opts.on_log) opts.on_log(name, message);
         });
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    // Host functions outside the grants never reach the supervisor: the worker refuses them
+    // itself. They are denials all the same.
+    for (const auto& h : r.host_calls) {
+      const std::string fn = h.value("fn", std::string());
+      const std::string err = h.value("error", std::string());
+      if (h.value("ok", true) || err.rfind("not authorized", 0) != 0) continue;
+      const auto granted = tc.grants;
+      if (std::find(granted.begin(), granted.end(), fn) != granted.end()) continue;
+      decisions.push_back({{"fn", fn}, {"ok", false}, {"detail", err}});
+      audit("deny", name, err + " (" + fn + " is not granted to " + name + ")",
+            {{"tool", name}, {"call", call_id}, {"fn", fn}, {"kind", "not_authorized"}});
+    }
     nlohmann::json res = base;
     res["ok"] = r.ok;
     res["duration_ms"] = static_cast<std::int64_t>(ms);
     res["host_calls"] = decisions;
     res["seed"] = tc.seed;
+    res["time_ms"] = tc.time_ms;
     if (!r.ok) {
       res["kind"] = r.kind;
       res["error"] = r.error;
@@ -405,6 +458,65 @@ struct ToolRuntime::Impl {
     return o;
   }
 };
+
+ToolOutcome ToolRuntime::replay(const std::string& name, const nlohmann::json& input, const ReplaySpec& spec) {
+  ToolOutcome o;
+  auto it = impl_->tools.find(name);
+  if (it == impl_->tools.end()) {
+    o.found = false;
+    o.kind = "not_found";
+    o.error = "tool not found: " + name + " (no longer in the profile)";
+    return o;
+  }
+  Impl::Tool& t = it->second;
+  const ToolDecl& d = *t.decl;
+  (void)impl_->info(t);
+  tools::ToolCall tc;
+  tc.tool = name;
+  tc.source = t.source;
+  tc.input = input;
+  tc.grants = granted_host_functions(d);
+  tc.limits = limits_of(d);
+  tc.wasm = d.wasm;
+  tc.seed = spec.seed;
+  tc.time_ms = spec.time_ms;
+  std::size_t next = 0;
+  std::string divergence;
+  nlohmann::json decisions = nlohmann::json::array();
+  tools::ToolResult r = impl_->worker(t).call(tc, [&](const tools::HostRequest& req) -> tools::HostAnswer {
+    if (!spec.answers) return impl_->host_answer(d, req, decisions);
+    const auto& answers = *spec.answers;
+    if (next >= answers.size() || answers[next].fn != req.fn) {
+      if (divergence.empty()) {
+        divergence = "the script called " + req.fn + " where the record has " +
+                     (next < answers.size() ? answers[next].fn : std::string("no further host call"));
+      }
+      return tools::HostAnswer::failure("replay: " + divergence);
+    }
+    const nlohmann::json& a = answers[next++].answer;
+    if (a.value("ok", false)) {
+      if (a.contains("secret")) {
+        // Secrets are never recorded: the replay gets the current value, or a placeholder.
+        std::string n = a["secret"].is_string() ? a["secret"].get<std::string>() : "";
+        auto s = impl_->opts.secrets.find(n);
+        return tools::HostAnswer::success(s != impl_->opts.secrets.end() ? s->second : "<secret " + n + ">");
+      }
+      return tools::HostAnswer::success(a.value("value", nlohmann::json()));
+    }
+    return tools::HostAnswer::failure(a.value("error", std::string("failed")));
+  });
+  o.ok = r.ok && divergence.empty();
+  o.output = r.output;
+  o.error = divergence.empty() ? r.error : "replay diverged: " + divergence;
+  o.kind = divergence.empty() ? r.kind : "diverged";
+  if (divergence.empty() && spec.answers && next < spec.answers->size()) {
+    o.ok = false;
+    o.kind = "diverged";
+    o.error = "replay diverged: the script made " + std::to_string(next) + " host calls, the record has " +
+              std::to_string(spec.answers->size());
+  }
+  return o;
+}
 
 ToolRuntime::ToolRuntime(const Policy& policy, ToolRuntimeOptions options)
     : impl_(std::make_unique<Impl>(policy, std::move(options))) {}

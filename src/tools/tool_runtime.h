@@ -58,6 +58,23 @@ struct ToolRuntimeOptions {
   std::string profile_key;                     // what rate limits are keyed by (the profile's path)
   std::map<std::string, std::string> secrets;  // declared secrets, read once at start
   std::function<void(const std::string& tool, const std::string& message)> on_log;  // host.log(...)
+  // Where host function answers of tools with audit = "full" are stored for replay (content-
+  // addressed files beside the session log); empty: not recorded.
+  std::string record_dir;
+};
+
+// A recorded host function answer, as replay hands it back to a script.
+struct RecordedAnswer {
+  std::string fn;
+  nlohmann::json answer;  // {"ok":true,"value":...} | {"ok":false,"error":"..."} | {"ok":true,"secret":"NAME"}
+};
+
+// How a recorded call is run again: the same seed and clock, and host functions answered from
+// the record (in order) or, when `answers` is empty, for real (--live).
+struct ReplaySpec {
+  std::uint64_t seed = 0;
+  std::int64_t time_ms = -1;
+  std::optional<std::vector<RecordedAnswer>> answers;
 };
 
 class ToolRuntime {
@@ -72,6 +89,8 @@ class ToolRuntime {
   std::vector<ToolInfo> list();
   [[nodiscard]] bool has(const std::string& name) const;
   ToolOutcome call(const std::string& name, const nlohmann::json& input, const std::atomic<bool>* cancelled = nullptr);
+  // Runs a call again for `paddock replay` (no kill switches, rate limit, approval or audit).
+  ToolOutcome replay(const std::string& name, const nlohmann::json& input, const ReplaySpec& spec);
 
   struct Impl;
 

@@ -65,9 +65,10 @@ std::unique_ptr<tools::WorkerClient> start_sandboxed_worker(const ToolDecl& tool
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("tool worker: fork");
   if (pid == 0) {
-    // The worker's sandbox supervisor. Dies with us; keeps away from our terminal and stdout
-    // (for `paddock mcp`, stdout is the protocol).
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    // The worker's sandbox supervisor; keeps away from our terminal and stdout (for `paddock
+    // mcp`, stdout is the protocol). No PR_SET_PDEATHSIG: it fires when the forking *thread*
+    // ends (an MCP call thread), not the process. If this process dies, the worker reads end of
+    // file on its channel and exits, which ends its sandbox and this supervisor with it.
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
       ::dup2(null, STDIN_FILENO);

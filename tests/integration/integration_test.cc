@@ -11,6 +11,10 @@
 // itself to a world-readable folder and re-runs itself as uid/gid 65534 through setpriv;
 // not root or no setpriv: exit 77 (meson: skipped).
 //
+// The Tools and Mcp suites run `paddock tool` and `paddock mcp`, which need paddock-tools and
+// paddock-tool-worker (PADDOCK_TOOLS_BIN, PADDOCK_WORKER_BIN; copied, like the test tools in
+// tests/integration/tools/, for the unprivileged re-run too).
+//
 // Layout of one test's folder (all under a private mkdtemp folder of this process):
 //   work/        the working directory of paddock (the default profile grants it read-write)
 //   work/.bin/   paddock-probe (and a paddock copy), hard links to this process's private copies
@@ -28,6 +32,7 @@
 #include <pty.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/ioctl.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
@@ -51,6 +56,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
@@ -66,6 +72,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using paddock::Sha256;
+using paddock::sha256_hex;
 using Clock = std::chrono::steady_clock;
 using Args = std::vector<std::string>;
 
@@ -77,6 +84,11 @@ struct Config {
   std::string paddock_copy;  // a private copy, hard-linked into work dirs for nested runs
   std::string probe;         // a private copy of paddock-probe
   std::string profiles;      // the shipped profiles (PADDOCK_SHIPPED_PROFILES for paddock)
+  std::string tools_bin;     // paddock-tools and paddock-tool-worker as given (PADDOCK_TOOLS_BIN,
+  std::string worker_bin;    // PADDOCK_WORKER_BIN), copied into libexec on first use
+  std::string libexec;       // the folder PADDOCK_LIBEXEC names for the Tools and Mcp suites
+  std::string it_tools;      // the test tools (tests/integration/tools/*.js)
+  std::string examples;      // the example profiles (profiles/examples/)
   std::string base;          // this process's temporary folder
   uid_t uid = 0;
   gid_t gid = 0;
@@ -4062,6 +4074,1219 @@ TEST_F(Proxy, StalledUpstreamPushesBackAndStallsNoOne) {
 }
 
 // ==========================================================================================
+// Tools: `paddock tool list|call` and `paddock mcp`
+//
+// The launcher execs paddock-tools (found through PADDOCK_LIBEXEC: a folder of this process
+// holding copies of paddock-tools and paddock-tool-worker), which runs each tool's script in a
+// paddock-tool-worker (V8) inside a sandbox of its own. The test tools are ES modules under
+// tests/integration/tools/, copied into each test's folder (dir_/tools/, mode 0644: scripts
+// writable by others are refused) next to the test's profiles (dir_/NAME.toml, named
+// explicitly with -p). Every refusal is paired with the grant that allows the same call.
+//
+//   hostcall.js  calls the host functions its input lists, reports each {ok, value|error}
+//   echo.js      answers {"echo": input}; {"fail": "reason"} throws
+//   checked.js   a strict schema; its first statement logs "checked-tool-ran" (to stderr)
+//   runaway.js   misbehaves as asked (loop, promises, heap, array, buffer, recursion, eval, ...)
+
+using json = nlohmann::json;
+
+// The folder PADDOCK_LIBEXEC names: private copies of paddock-tools and paddock-tool-worker
+// (readable by uid 65534 too), made on first use. Without PADDOCK_TOOLS_BIN/PADDOCK_WORKER_BIN
+// they are taken from beside the paddock under test.
+const std::string& tools_libexec() {
+  if (!g.libexec.empty()) return g.libexec;
+  const std::string next_to = g.paddock.substr(0, g.paddock.rfind('/'));
+  const std::string tools = g.tools_bin.empty() ? next_to + "/paddock-tools" : g.tools_bin;
+  const std::string worker = g.worker_bin.empty() ? next_to + "/paddock-tool-worker" : g.worker_bin;
+  if (::access(tools.c_str(), R_OK) != 0 || ::access(worker.c_str(), R_OK) != 0) {
+    ADD_FAILURE() << "paddock-tools or paddock-tool-worker not found (" << tools << ", " << worker
+                  << "): set PADDOCK_TOOLS_BIN and PADDOCK_WORKER_BIN";
+    return g.libexec;
+  }
+  const std::string dir = g.base + "/libexec";
+  fs::create_directories(dir);
+  ::chmod(dir.c_str(), 0755);
+  copy_exe(tools, dir, "paddock-tools");
+  copy_exe(worker, dir, "paddock-tool-worker");
+  g.libexec = dir;
+  return g.libexec;
+}
+
+// A SQLite file made with the C API: `sql` (several statements) run on a new database.
+void make_db(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK) << path;
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << (err != nullptr ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+  ::chmod(path.c_str(), 0644);
+}
+
+// One integer a query answers (the first column of the first row), or -1.
+long long db_scalar(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  long long v = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+      v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return v;
+}
+
+// Answers every HTTP request with one fixed reply (a redirect, say), one connection at a time,
+// on 127.0.0.1 and an ephemeral port.
+class CannedServer {
+ public:
+  explicit CannedServer(std::string reply) : reply_(std::move(reply)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0) {
+      throw std::runtime_error("CannedServer: bind/listen");
+    }
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { loop(); });
+  }
+  CannedServer(const CannedServer&) = delete;
+  CannedServer& operator=(const CannedServer&) = delete;
+  ~CannedServer() {
+    stopping_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+  [[nodiscard]] std::string port() const { return std::to_string(port_); }
+  [[nodiscard]] std::string addr() const { return "127.0.0.1:" + port(); }
+  [[nodiscard]] int accepted() const { return accepted_.load(); }
+
+ private:
+  void loop() {
+    for (;;) {
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) {
+        if (stopping_) return;
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;
+      }
+      ++accepted_;
+      struct timeval tv {
+        5, 0
+      };
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      std::string head;
+      char buf[4096];
+      while (!contains(head, "\r\n\r\n") && head.size() < 65536) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        head.append(buf, static_cast<size_t>(n));
+      }
+      ::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+      ::shutdown(c, SHUT_WR);
+      ::close(c);
+    }
+  }
+
+  std::string reply_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+// `paddock mcp` spoken to line by line: requests are written to its stdin, responses read from
+// its stdout (every byte kept, to check at the end that nothing but JSON-RPC came out).
+class McpClient {
+ public:
+  McpClient(const Args& argv, const Args& env, const std::string& cwd) : s_(spawn(argv, env, cwd, true)) {}
+  McpClient(const McpClient&) = delete;
+  McpClient& operator=(const McpClient&) = delete;
+  ~McpClient() {
+    if (!closed_) {
+      ::kill(s_.pid, SIGKILL);
+      (void)finish(s_, "", 5);
+    }
+  }
+
+  void send_line(const std::string& line) {
+    std::string data = line + "\n";
+    size_t off = 0;
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (off < data.size() && s_.in >= 0 && Clock::now() < deadline) {
+      ssize_t n = ::write(s_.in, data.data() + off, data.size() - off);
+      if (n > 0) {
+        off += static_cast<size_t>(n);
+      } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        pump(10);
+      } else {
+        return;
+      }
+    }
+  }
+  void send(const json& message) { send_line(message.dump()); }
+  // Sends a request; its id is returned.
+  json send_request(const json& id, const std::string& method, const json& params) {
+    send({{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}});
+    return id;
+  }
+  void notify(const std::string& method, const json& params = json::object()) {
+    send({{"jsonrpc", "2.0"}, {"method", method}, {"params", params}});
+  }
+  // The response to `id` (null when none came within `timeout` seconds).
+  json await(const json& id, double timeout = 15) {
+    auto deadline = Clock::now() + std::chrono::duration<double>(timeout);
+    for (;;) {
+      for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+        if (it->contains("id") && (*it)["id"] == id && !it->contains("method")) {
+          json r = *it;
+          pending_.erase(it);
+          return r;
+        }
+      }
+      if (Clock::now() > deadline || s_.out < 0) return nullptr;
+      pump(20);
+    }
+  }
+  json request(const json& id, const std::string& method, const json& params, double timeout = 15) {
+    send_request(id, method, params);
+    return await(id, timeout);
+  }
+  json call(const json& id, const std::string& tool, const json& arguments, double timeout = 15) {
+    return request(id, "tools/call", {{"name", tool}, {"arguments", arguments}}, timeout);
+  }
+  // The legacy opening: initialize (2025-11-25) and notifications/initialized.
+  json initialize() {
+    json r = request(0, "initialize",
+                     {{"protocolVersion", "2025-11-25"},
+                      {"capabilities", json::object()},
+                      {"clientInfo", {{"name", "paddock-it"}, {"version", "1"}}}});
+    notify("notifications/initialized");
+    return r;
+  }
+  // Messages that arrived but were not asked for (nothing else should ever come).
+  std::vector<json> unclaimed() {
+    pump(50);
+    return pending_;
+  }
+  // Closes stdin (end of file) and waits for paddock; the result holds all of stdout and stderr.
+  Result close(double timeout = 15) {
+    closed_ = true;
+    return finish(s_, "", timeout);
+  }
+  [[nodiscard]] const std::string& err() const { return s_.err_buf; }
+
+ private:
+  void pump(int ms) {
+    std::vector<struct pollfd> fds;
+    if (s_.out >= 0) fds.push_back({s_.out, POLLIN, 0});
+    if (s_.err >= 0) fds.push_back({s_.err, POLLIN, 0});
+    if (fds.empty()) {
+      ::usleep(ms * 1000);
+      return;
+    }
+    if (::poll(fds.data(), fds.size(), ms) <= 0) return;
+    for (auto& p : fds) {
+      if (p.revents == 0) continue;
+      char buf[65536];
+      ssize_t n = ::read(p.fd, buf, sizeof buf);
+      std::string& dst = p.fd == s_.out ? s_.out_buf : s_.err_buf;
+      if (n > 0) {
+        dst.append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        ::close(p.fd);
+        (p.fd == s_.out ? s_.out : s_.err) = -1;
+      }
+    }
+    for (size_t nl; (nl = s_.out_buf.find('\n', consumed_)) != std::string::npos; consumed_ = nl + 1) {
+      json m = json::parse(s_.out_buf.substr(consumed_, nl - consumed_), nullptr, false);
+      if (!m.is_discarded()) pending_.push_back(std::move(m));
+    }
+  }
+
+  Spawned s_;
+  size_t consumed_ = 0;
+  std::vector<json> pending_;
+  bool closed_ = false;
+};
+
+class ToolTest : public LimitsAndAudit {
+ protected:
+  void SetUp() override {
+    LimitsAndAudit::SetUp();
+    libexec_ = tools_libexec();
+    fs::create_directories(dir_ + "/tools");
+  }
+
+  // A profile of this test (dir_/NAME.toml, mode 0644) and the test tools it uses, copied to
+  // dir_/tools/ (its scripts say "tools/NAME.js": relative to the profile's folder). Each
+  // @KEY@ in `body` is replaced by vars[KEY].
+  std::string tool_profile(const std::string& name, std::string body, const Args& scripts,
+                           const std::map<std::string, std::string>& vars = {}) {
+    for (const auto& [key, value] : vars) {
+      for (size_t at; (at = body.find("@" + key + "@")) != std::string::npos;) body.replace(at, key.size() + 2, value);
+    }
+    for (const auto& sc : scripts) {
+      std::string to = dir_ + "/tools/" + sc;
+      fs::copy_file(g.it_tools + "/" + sc, to, fs::copy_options::overwrite_existing);
+      ::chmod(to.c_str(), 0644);
+    }
+    std::string path = dir_ + "/" + name + ".toml";
+    write_file(path, "version = 1\nextends = [\"default\"]\n\n" + body, 0644);
+    return path;
+  }
+
+  [[nodiscard]] Args tool_env(const Args& extra = {}) const {
+    Args e = {"PADDOCK_LIBEXEC=" + libexec_};
+    e.insert(e.end(), extra.begin(), extra.end());
+    return env(e);
+  }
+
+  // `paddock ARGS...` with the tools' environment; `input` on stdin when not empty.
+  Result paddock_tool(const Args& args, const std::string& input = "", double timeout = 20,
+                      const Args& extra_env = {}) {
+    Args a = {g.paddock};
+    a.insert(a.end(), args.begin(), args.end());
+    Spawned s = spawn(a, tool_env(extra_env), work_, !input.empty());
+    return finish(s, input, timeout);
+  }
+
+  // A fresh audit log for the next session (each session needs its own file).
+  std::string next_audit() { return last_audit_ = dir_ + "/audit-" + std::to_string(++audits_) + ".jsonl"; }
+
+  // `paddock tool call -p PROFILE NAME INPUT --audit LOG FLAGS...` (LOG: last_audit_).
+  Result call(const std::string& profile, const std::string& name, const json& input, const Args& flags = {},
+              const Args& extra_env = {}) {
+    Args a = {"tool", "call", "-p", profile, name, input.dump(), "--audit", next_audit()};
+    a.insert(a.end(), flags.begin(), flags.end());
+    return paddock_tool(a, "", 20, extra_env);
+  }
+
+  // hostcall.js: runs the steps, returns its "results" array (null when the call failed).
+  json steps(const std::string& profile, const std::string& name, const json& list, const Args& extra_env = {}) {
+    Result r = call(profile, name, {{"steps", list}}, {}, extra_env);
+    EXPECT_EQ(r.code, 0) << r;
+    json out = json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(out.is_object() && out.contains("results")) << r;
+    if (!out.is_object() || !out.contains("results")) return nullptr;
+    return out["results"];
+  }
+
+  // `paddock mcp -p PROFILE --audit LOG FLAGS...`
+  std::unique_ptr<McpClient> mcp(const std::string& profile, const Args& flags = {}, const Args& extra_env = {}) {
+    Args a = {g.paddock, "mcp", "-p", profile, "--audit", next_audit()};
+    a.insert(a.end(), flags.begin(), flags.end());
+    return std::make_unique<McpClient>(a, tool_env(extra_env), work_);
+  }
+
+  // The events of an audit log, parsed (a line that is not JSON is a failure).
+  static std::vector<json> audit_events(const std::string& path) {
+    std::vector<json> out;
+    for (const auto& l : lines_of(read_file(path))) {
+      json e = json::parse(l, nullptr, false);
+      EXPECT_FALSE(e.is_discarded()) << path << ": not JSON: " << l;
+      if (!e.is_discarded()) out.push_back(std::move(e));
+    }
+    return out;
+  }
+  static std::vector<json> pick(const std::vector<json>& ev, const std::string& layer, const std::string& action) {
+    std::vector<json> out;
+    for (const auto& e : ev) {
+      if (e.value("layer", "") == layer && e.value("action", "") == action) out.push_back(e);
+    }
+    return out;
+  }
+  static std::string dump(const std::vector<json>& ev) {
+    std::string s;
+    for (const auto& e : ev) s += e.dump().substr(0, 700) + "\n";
+    return s;
+  }
+
+  // A refused host call as hostcall.js reports it.
+  static bool not_authorized(const json& step) {
+    return step.is_object() && !step.value("ok", true) && contains(step.value("error", ""), "not authorized");
+  }
+
+  // The text of an MCP tools/call result (its first content block), "" when there is none.
+  static std::string result_text(const json& response) {
+    if (!response.contains("result") || !response["result"].contains("content")) return "";
+    const json& c = response["result"]["content"];
+    return c.is_array() && !c.empty() ? c[0].value("text", "") : "";
+  }
+  static bool is_tool_error(const json& response) {
+    return response.contains("result") && response["result"].value("isError", false);
+  }
+
+  std::string libexec_, last_audit_;
+  int audits_ = 0;
+};
+
+using Tools = ToolTest;
+using Mcp = ToolTest;
+
+// ------------------------------------------------------------------------------------------
+// fs.read / fs.write / fs.list
+
+TEST_F(Tools, FsGrantedPathsWorkOthersAreNotAuthorized) {
+  const std::string ro = dir_ + "/ro", rw = dir_ + "/rw", outside = dir_ + "/outside";
+  for (const auto& d : {ro, rw, outside, ro + "/sub"}) fs::create_directories(d);
+  write_file(ro + "/a.txt", "alpha\n");
+  write_file(ro + "/sub/b.txt", "beta");
+  write_file(outside + "/secret.txt", "outside data");
+  std::string p = tool_profile("fs", R"([[tool]]
+name = "files"
+script = "tools/hostcall.js"
+grants = { read = ["@RO@"], write = ["@RW@"] }
+
+[[tool]]
+name = "nofs"
+script = "tools/hostcall.js"
+)",
+                               {"hostcall.js"}, {{"RO", ro}, {"RW", rw}});
+  json r = steps(p, "files",
+                 {{{"fn", "fs.read"}, {"path", ro + "/a.txt"}},
+                  {{"fn", "fs.list"}, {"path", ro}},
+                  {{"fn", "fs.write"}, {"path", rw + "/new.txt"}, {"data", "written by a tool"}},
+                  {{"fn", "fs.read"}, {"path", rw + "/new.txt"}},
+                  {{"fn", "fs.read"}, {"path", ro + "/sub/b.txt"}},
+                  {{"fn", "fs.read"}, {"path", outside + "/secret.txt"}},
+                  {{"fn", "fs.list"}, {"path", outside}},
+                  {{"fn", "fs.write"}, {"path", outside + "/planted.txt"}, {"data", "x"}},
+                  {{"fn", "fs.read"}, {"path", "/etc/passwd"}}});
+  ASSERT_TRUE(r.is_array() && r.size() == 9) << r.dump();
+  EXPECT_EQ(r[0], json({{"ok", true}, {"value", "alpha\n"}})) << r[0].dump();
+  ASSERT_TRUE(r[1].value("ok", false)) << r[1].dump();
+  std::set<std::string> names;
+  for (const auto& e : r[1]["value"]) names.insert(e.value("name", "") + ":" + e.value("type", ""));
+  EXPECT_EQ(names, (std::set<std::string>{"a.txt:file", "sub:dir"})) << r[1].dump();
+  EXPECT_TRUE(r[2].value("ok", false)) << r[2].dump();
+  EXPECT_EQ(read_file(rw + "/new.txt"), "written by a tool");
+  EXPECT_EQ(r[3], json({{"ok", true}, {"value", "written by a tool"}})) << r[3].dump();
+  EXPECT_EQ(r[4], json({{"ok", true}, {"value", "beta"}})) << r[4].dump();
+  for (size_t i : {5u, 6u, 7u, 8u}) EXPECT_TRUE(not_authorized(r[i])) << i << ": " << r[i].dump();
+  EXPECT_FALSE(fs::exists(outside + "/planted.txt"));
+
+  // Each refusal is an audited denial; the result lists every host call with its decision.
+  auto ev = audit_events(last_audit_);
+  auto denies = pick(ev, "tool", "deny");
+  EXPECT_EQ(denies.size(), 4u) << dump(ev);
+  for (const auto& d : denies) {
+    EXPECT_EQ(d.value("tool", ""), "files") << d.dump();
+    EXPECT_TRUE(contains(d.value("reason", ""), "not authorized")) << d.dump();
+  }
+  auto results = pick(ev, "tool", "result");
+  ASSERT_EQ(results.size(), 1u) << dump(ev);
+  ASSERT_TRUE(results[0]["host_calls"].is_array());
+  ASSERT_EQ(results[0]["host_calls"].size(), 9u) << results[0].dump();
+  EXPECT_EQ(results[0]["host_calls"][0].value("fn", ""), "fs.read");
+  EXPECT_TRUE(results[0]["host_calls"][0].value("ok", false));
+  EXPECT_FALSE(results[0]["host_calls"][5].value("ok", true));
+
+  // A tool granted no paths has no file system at all.
+  r = steps(p, "nofs", {{{"fn", "fs.read"}, {"path", ro + "/a.txt"}}, {{"fn", "fs.list"}, {"path", ro}}});
+  ASSERT_TRUE(r.is_array() && r.size() == 2) << r.dump();
+  EXPECT_TRUE(not_authorized(r[0])) << r[0].dump();
+  EXPECT_TRUE(not_authorized(r[1])) << r[1].dump();
+  // Refused by the worker itself (no grant at all), yet audited denials all the same.
+  auto ev2 = audit_events(last_audit_);
+  EXPECT_EQ(pick(ev2, "tool", "deny").size(), 2u) << "ungranted host functions are not audited\n" << dump(ev2);
+  auto res2 = pick(ev2, "tool", "result");
+  ASSERT_EQ(res2.size(), 1u) << dump(ev2);
+  EXPECT_EQ(res2[0]["host_calls"].size(), 2u) << "the result does not list the refused host calls\n" << res2[0].dump();
+}
+
+TEST_F(Tools, FsEscapesAreRefused) {
+  const std::string ro = dir_ + "/ro", rw = dir_ + "/rw", outside = dir_ + "/outside";
+  for (const auto& d : {ro, rw, outside}) fs::create_directories(d);
+  write_file(ro + "/a.txt", "alpha");
+  write_file(outside + "/secret.txt", "outside data");
+  fs::create_symlink(outside + "/secret.txt", ro + "/link.txt");
+  fs::create_symlink("../outside", ro + "/dirlink");
+  fs::create_symlink(outside + "/target.txt", rw + "/evil.txt");
+  fs::create_symlink(outside, rw + "/evildir");
+  std::string p = tool_profile("fs", R"([[tool]]
+name = "files"
+script = "tools/hostcall.js"
+grants = { read = ["@RO@"], write = ["@RW@"] }
+)",
+                               {"hostcall.js"}, {{"RO", ro}, {"RW", rw}});
+  json r = steps(p, "files",
+                 {{{"fn", "fs.read"}, {"path", ro + "/../outside/secret.txt"}},
+                  {{"fn", "fs.read"}, {"path", ro + "/link.txt"}},
+                  {{"fn", "fs.read"}, {"path", ro + "/dirlink/secret.txt"}},
+                  {{"fn", "fs.list"}, {"path", ro + "/dirlink"}},
+                  {{"fn", "fs.write"}, {"path", rw + "/evil.txt"}, {"data", "through a symlink"}},
+                  {{"fn", "fs.write"}, {"path", rw + "/evildir/new.txt"}, {"data", "through a symlink"}},
+                  {{"fn", "fs.write"}, {"path", rw + "/../outside/new.txt"}, {"data", "dot dot"}},
+                  {{"fn", "fs.write"}, {"path", ro + "/a.txt"}, {"data", "overwritten"}},
+                  {{"fn", "fs.write"}, {"path", ro + "/new.txt"}, {"data", "created"}},
+                  {{"fn", "fs.read"}, {"path", "ro/a.txt"}},
+                  {{"fn", "fs.read"}, {"path", ro + "/a.txt"}}});
+  ASSERT_TRUE(r.is_array() && r.size() == 11) << r.dump();
+  for (size_t i = 0; i < 10; ++i) {
+    EXPECT_FALSE(r[i].value("ok", true)) << i << ": " << r[i].dump();
+    EXPECT_FALSE(contains(r[i].dump(), "outside data")) << i << ": " << r[i].dump();
+  }
+  // The refusals that are about the grants say so ("not authorized"); a symlink component may
+  // also be refused as a failed open, but never followed.
+  for (size_t i : {0u, 6u, 7u, 8u}) EXPECT_TRUE(not_authorized(r[i])) << i << ": " << r[i].dump();
+  EXPECT_EQ(r[10], json({{"ok", true}, {"value", "alpha"}})) << r[10].dump();
+  EXPECT_EQ(read_file(ro + "/a.txt"), "alpha");
+  EXPECT_FALSE(fs::exists(ro + "/new.txt"));
+  EXPECT_FALSE(fs::exists(outside + "/target.txt"));
+  EXPECT_FALSE(fs::exists(outside + "/new.txt"));
+  EXPECT_EQ(read_file(outside + "/secret.txt"), "outside data");
+}
+
+// ------------------------------------------------------------------------------------------
+// fetch
+
+TEST_F(Tools, FetchGrantedHostWorksOthersAreRefused) {
+  HostServer server, other;
+  CannedServer to_other("HTTP/1.0 302 Found\r\nLocation: http://" + other.addr() +
+                        "/hello\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  const std::map<std::string, std::string> vars = {
+      {"SERVER", server.addr()}, {"REDIRECT", to_other.addr()}, {"OTHER", other.addr()}, {"PORT", server.port()}};
+  std::string p = tool_profile("net", R"([[tool]]
+name = "web"
+script = "tools/hostcall.js"
+grants = { net = ["@SERVER@", "@REDIRECT@"] }
+
+[[tool]]
+name = "web_and_other"
+script = "tools/hostcall.js"
+grants = { net = ["@REDIRECT@", "@OTHER@"] }
+
+[[tool]]
+name = "by_name"
+script = "tools/hostcall.js"
+grants = { net = ["localhost:@PORT@"] }
+
+[[tool]]
+name = "offline"
+script = "tools/hostcall.js"
+)",
+                               {"hostcall.js"}, vars);
+  json r = steps(p, "web",
+                 {{{"fn", "fetch"}, {"url", "http://" + server.addr() + "/hello"}},
+                  {{"fn", "fetch"}, {"url", "http://" + other.addr() + "/hello"}},
+                  {{"fn", "fetch"}, {"url", "http://" + to_other.addr() + "/go"}}});
+  ASSERT_TRUE(r.is_array() && r.size() == 3) << r.dump();
+  ASSERT_TRUE(r[0].value("ok", false)) << r[0].dump();
+  EXPECT_EQ(r[0]["value"].value("status", 0), 200) << r[0].dump();
+  EXPECT_EQ(r[0]["value"].value("body", ""), "hello from host\n") << r[0].dump();
+  EXPECT_TRUE(contains(r[0]["value"].value("url", ""), server.addr() + "/hello")) << r[0].dump();
+  EXPECT_TRUE(r[0]["value"]["headers"].is_object()) << r[0].dump();
+  // An ungranted host (another port of the same address), and a redirect to it.
+  EXPECT_TRUE(not_authorized(r[1])) << r[1].dump();
+  EXPECT_TRUE(not_authorized(r[2])) << r[2].dump();
+  EXPECT_EQ(to_other.accepted(), 1);
+  EXPECT_EQ(other.accepted(), 0) << "an ungranted host was reached:\n" << other.describe();
+  EXPECT_EQ(server.accepted(), 1) << server.describe();
+
+  // The same redirect with its target granted is followed.
+  r = steps(p, "web_and_other", {{{"fn", "fetch"}, {"url", "http://" + to_other.addr() + "/go"}}});
+  ASSERT_TRUE(r.is_array() && r.size() == 1) << r.dump();
+  ASSERT_TRUE(r[0].value("ok", false)) << r[0].dump();
+  EXPECT_EQ(r[0]["value"].value("status", 0), 200) << r[0].dump();
+  EXPECT_EQ(r[0]["value"].value("body", ""), "hello from host\n") << r[0].dump();
+  EXPECT_TRUE(contains(r[0]["value"].value("url", ""), other.addr() + "/hello")) << r[0].dump();
+  EXPECT_EQ(other.accepted(), 1);
+
+  // A name that resolves to loopback is not enough: a private address needs an address entry.
+  r = steps(p, "by_name", {{{"fn", "fetch"}, {"url", "http://localhost:" + server.port() + "/hello"}}});
+  ASSERT_TRUE(r.is_array() && r.size() == 1) << r.dump();
+  EXPECT_TRUE(not_authorized(r[0])) << r[0].dump();
+  EXPECT_EQ(server.accepted(), 1) << "a loopback address behind a name was reached:\n" << server.describe();
+
+  // No net grant: no fetch at all.
+  r = steps(p, "offline", {{{"fn", "fetch"}, {"url", "http://" + server.addr() + "/hello"}}});
+  ASSERT_TRUE(r.is_array() && r.size() == 1) << r.dump();
+  EXPECT_TRUE(not_authorized(r[0])) << r[0].dump();
+  EXPECT_EQ(server.accepted(), 1);
+  auto ev = audit_events(last_audit_);
+  EXPECT_EQ(pick(ev, "tool", "deny").size(), 1u) << "a call of an ungranted host function is not audited\n" << dump(ev);
+}
+
+// ------------------------------------------------------------------------------------------
+// secret
+
+TEST_F(Tools, SecretGrantedIsReadableUngrantedRefusedValueNeverLogged) {
+  const std::string value = "tok-" + unique_marker("secret-value"), other_value = "other-" + unique_marker("value");
+  std::string p = tool_profile("secret", R"([secrets.IT_TOKEN]
+from_env = "PADDOCK_IT_TOOL_TOKEN"
+expose = "file"
+
+[secrets.IT_OTHER]
+from_env = "PADDOCK_IT_OTHER_TOKEN"
+expose = "file"
+
+[[tool]]
+name = "withsecret"
+script = "tools/hostcall.js"
+grants = { secrets = ["IT_TOKEN"] }
+
+[[tool]]
+name = "nosecret"
+script = "tools/hostcall.js"
+)",
+                               {"hostcall.js"});
+  const Args secrets = {"PADDOCK_IT_TOOL_TOKEN=" + value, "PADDOCK_IT_OTHER_TOKEN=" + other_value};
+  // Into the default place of session logs this time ($XDG_STATE_HOME/paddock/sessions/).
+  const json input = {{"steps",
+                       {{{"fn", "secret"}, {"name", "IT_TOKEN"}, {"expect", value}},
+                        {{"fn", "secret"}, {"name", "IT_OTHER"}, {"expect", other_value}}}}};
+  Args a = {"tool", "call", "-p", p, "withsecret", input.dump()};
+  Result res = paddock_tool(a, "", 20, secrets);
+  ASSERT_EQ(res.code, 0) << res;
+  json r = json::parse(res.out, nullptr, false)["results"];
+  ASSERT_TRUE(r.is_array() && r.size() == 2) << res;
+  EXPECT_EQ(r[0], json({{"ok", true}, {"value", {{"matches", true}, {"length", value.size()}}}})) << r[0].dump();
+  EXPECT_TRUE(not_authorized(r[1])) << r[1].dump();
+  SessionLog log = the_log();
+  auto ev = audit_events(log.path);
+  auto reads = pick(ev, "credential", "allow");
+  ASSERT_EQ(reads.size(), 1u) << log.text();
+  EXPECT_EQ(reads[0].value("subject", ""), "IT_TOKEN") << reads[0].dump();
+  EXPECT_EQ(reads[0].value("tool", ""), "withsecret") << reads[0].dump();
+  EXPECT_EQ(pick(ev, "tool", "deny").size(), 1u) << log.text();
+  const std::string text = read_file(log.path);
+  EXPECT_FALSE(contains(text, value)) << "the secret's value is in the audit log";
+  EXPECT_FALSE(contains(text, other_value)) << "a secret's value is in the audit log";
+  EXPECT_FALSE(contains(res.out + res.err, value));
+
+  // A tool granted no secret reads none.
+  r = steps(p, "nosecret", {{{"fn", "secret"}, {"name", "IT_TOKEN"}, {"expect", value}}}, secrets);
+  ASSERT_TRUE(r.is_array() && r.size() == 1) << r.dump();
+  EXPECT_TRUE(not_authorized(r[0])) << r[0].dump();
+  ev = audit_events(last_audit_);
+  EXPECT_TRUE(pick(ev, "credential", "allow").empty()) << dump(ev);
+  EXPECT_FALSE(contains(read_file(last_audit_), value));
+}
+
+// ------------------------------------------------------------------------------------------
+// db.query
+
+TEST_F(Tools, DbQueryWithinTheGrant) {
+  const std::string db = dir_ + "/app.sqlite";
+  std::string sql =
+      "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);"
+      "CREATE TABLE orders(id INTEGER PRIMARY KEY, user_id INTEGER, total REAL);"
+      "CREATE TABLE secrets(k TEXT, v TEXT);"
+      "INSERT INTO secrets VALUES('root', 'hunter2');";
+  for (int i = 1; i <= 10; ++i) {
+    sql += "INSERT INTO users VALUES(" + std::to_string(i) + ", 'user" + std::to_string(i) + "');";
+    sql += "INSERT INTO orders VALUES(" + std::to_string(i) + ", " + std::to_string(i) + ", " + std::to_string(i * 10) +
+           ".5);";
+  }
+  make_db(db, sql);
+  std::string p = tool_profile("db", R"([[tool]]
+name = "reader"
+script = "tools/hostcall.js"
+grants = { db = { path = "@DB@", read_only = true, tables = ["users", "orders"], max_rows = 5 } }
+
+[[tool]]
+name = "writer"
+script = "tools/hostcall.js"
+grants = { db = { path = "@DB@", read_only = false, tables = ["users"] } }
+
+[[tool]]
+name = "nodb"
+script = "tools/hostcall.js"
+)",
+                               {"hostcall.js"}, {{"DB", db}});
+  json r = steps(p, "reader",
+                 {{{"fn", "db.query"}, {"sql", "SELECT id, name FROM users ORDER BY id LIMIT 3"}},
+                  {{"fn", "db.query"}, {"sql", "SELECT name FROM users WHERE id = ?"}, {"params", {7}}},
+                  {{"fn", "db.query"},
+                   {"sql", "SELECT u.name, o.total FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id = 2"}},
+                  {{"fn", "db.query"}, {"sql", "SELECT id FROM users ORDER BY id"}},
+                  {{"fn", "db.query"}, {"sql", "SELECT * FROM secrets"}},
+                  {{"fn", "db.query"}, {"sql", "SELECT name, sql FROM sqlite_master"}},
+                  {{"fn", "db.query"}, {"sql", "INSERT INTO users VALUES(100, 'intruder')"}},
+                  {{"fn", "db.query"}, {"sql", "DELETE FROM users"}},
+                  {{"fn", "db.query"}, {"sql", "ATTACH DATABASE '" + dir_ + "/x.sqlite' AS x"}}});
+  ASSERT_TRUE(r.is_array() && r.size() == 9) << r.dump();
+  ASSERT_TRUE(r[0].value("ok", false)) << r[0].dump();
+  EXPECT_EQ(r[0]["value"]["columns"], json({"id", "name"})) << r[0].dump();
+  EXPECT_EQ(r[0]["value"]["rows"], json({{1, "user1"}, {2, "user2"}, {3, "user3"}})) << r[0].dump();
+  EXPECT_EQ(r[0]["value"]["truncated"], false) << r[0].dump();
+  ASSERT_TRUE(r[1].value("ok", false)) << r[1].dump();
+  EXPECT_EQ(r[1]["value"]["rows"], json({{"user7"}})) << r[1].dump();
+  ASSERT_TRUE(r[2].value("ok", false)) << r[2].dump();
+  EXPECT_EQ(r[2]["value"]["rows"], json::array({json::array({"user2", 20.5})})) << r[2].dump();
+  // max_rows: 5 of 10 rows, and the cut is said.
+  ASSERT_TRUE(r[3].value("ok", false)) << r[3].dump();
+  EXPECT_EQ(r[3]["value"]["rows"], json({{1}, {2}, {3}, {4}, {5}})) << r[3].dump();
+  EXPECT_EQ(r[3]["value"]["truncated"], true) << r[3].dump();
+  for (size_t i = 4; i < 9; ++i) EXPECT_TRUE(not_authorized(r[i])) << i << ": " << r[i].dump();
+  EXPECT_FALSE(contains(r.dump(), "hunter2"));
+  EXPECT_EQ(db_scalar(db, "SELECT count(*) FROM users"), 10);
+  EXPECT_EQ(pick(audit_events(last_audit_), "tool", "deny").size(), 5u) << read_file(last_audit_);
+
+  // A writable grant lets the same INSERT through -- into its tables only.
+  r = steps(p, "writer",
+            {{{"fn", "db.query"}, {"sql", "INSERT INTO users VALUES(100, 'added')"}},
+             {{"fn", "db.query"}, {"sql", "INSERT INTO orders VALUES(100, 100, 1.0)"}}});
+  ASSERT_TRUE(r.is_array() && r.size() == 2) << r.dump();
+  EXPECT_TRUE(r[0].value("ok", false)) << r[0].dump();
+  EXPECT_TRUE(not_authorized(r[1])) << r[1].dump();
+  EXPECT_EQ(db_scalar(db, "SELECT count(*) FROM users"), 11);
+  EXPECT_EQ(db_scalar(db, "SELECT count(*) FROM orders"), 10);
+
+  r = steps(p, "nodb", {{{"fn", "db.query"}, {"sql", "SELECT 1"}}});
+  ASSERT_TRUE(r.is_array() && r.size() == 1) << r.dump();
+  EXPECT_TRUE(not_authorized(r[0])) << r[0].dump();
+}
+
+// ------------------------------------------------------------------------------------------
+// Calls: not found, schema, tool errors, the audit trail
+
+TEST_F(Tools, UndeclaredToolIsExit2AndAudited) {
+  std::string p = tool_profile("t", "[[tool]]\nname = \"echo\"\nscript = \"tools/echo.js\"\n", {"echo.js"});
+  Result r = call(p, "no_such_tool", json::object());
+  EXPECT_EQ(r.code, 2) << r;
+  EXPECT_EQ(r.out, "") << r;
+  EXPECT_TRUE(contains(r.err, "paddock: tool no_such_tool: ")) << r;
+  EXPECT_TRUE(contains(r.err, "not found")) << r;
+  auto ev = audit_events(last_audit_);
+  auto denies = pick(ev, "tool", "deny");
+  ASSERT_EQ(denies.size(), 1u) << dump(ev);
+  EXPECT_EQ(denies[0].value("subject", ""), "no_such_tool") << denies[0].dump();
+  EXPECT_EQ(denies[0].value("kind", ""), "not_found") << denies[0].dump();
+  EXPECT_TRUE(pick(ev, "tool", "call").empty()) << dump(ev);
+
+  // The declared one answers.
+  r = call(p, "echo", {{"text", "hi"}});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(json::parse(r.out, nullptr, false), json({{"echo", {{"text", "hi"}}}})) << r;
+}
+
+TEST_F(Tools, InvalidInputIsRefusedBeforeTheScriptRuns) {
+  std::string p = tool_profile("t", "[[tool]]\nname = \"add\"\nscript = \"tools/checked.js\"\n", {"checked.js"});
+  for (const json& bad : {json({{"a", "one"}, {"b", 2}}), json({{"a", 1}}), json({{"a", 1}, {"b", 2}, {"c", 3}}),
+                          json({{"a", 1}, {"b", 101}})}) {
+    Result r = call(p, "add", bad);
+    EXPECT_EQ(r.code, 1) << bad.dump() << "\n" << r;
+    EXPECT_TRUE(contains(r.err, "paddock: tool add: ")) << r;
+    EXPECT_TRUE(contains(r.err, "schema")) << r;
+    EXPECT_FALSE(contains(r.err, "checked-tool-ran")) << "the script ran on invalid input " << bad.dump() << "\n" << r;
+    auto ev = audit_events(last_audit_);
+    auto denies = pick(ev, "tool", "deny");
+    ASSERT_EQ(denies.size(), 1u) << dump(ev);
+    EXPECT_EQ(denies[0].value("kind", ""), "invalid_input") << denies[0].dump();
+    EXPECT_EQ(denies[0].value("input_sha256", ""), sha256_hex(bad.dump())) << denies[0].dump();
+    EXPECT_TRUE(pick(ev, "tool", "call").empty()) << dump(ev);
+    EXPECT_TRUE(pick(ev, "tool", "result").empty()) << dump(ev);
+  }
+  // Valid input (here from stdin) runs it.
+  std::string audit = next_audit();
+  Result r = paddock_tool({"tool", "call", "-p", p, "add", "-", "--audit", audit}, R"({"a": 2, "b": 40})");
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(json::parse(r.out, nullptr, false), json({{"sum", 42}})) << r;
+  EXPECT_TRUE(contains(r.err, "checked-tool-ran")) << r;
+  // Input that is not JSON at all is paddock's own error.
+  r = paddock_tool({"tool", "call", "-p", p, "add", "{not json", "--audit", next_audit()});
+  EXPECT_EQ(r.code, 125) << r;
+  EXPECT_FALSE(contains(r.err, "checked-tool-ran")) << r;
+}
+
+TEST_F(Tools, CallAndResultAreAudited) {
+  std::string p = tool_profile("t", R"([[tool]]
+name = "echo"
+script = "tools/echo.js"
+
+[[tool]]
+name = "echo_full"
+script = "tools/echo.js"
+audit = "full"
+)",
+                               {"echo.js"});
+  const json input = {{"text", "audited"}};
+  Result r = call(p, "echo", input);
+  ASSERT_EQ(r.code, 0) << r;
+  auto ev = audit_events(last_audit_);
+  ASSERT_GE(ev.size(), 4u) << dump(ev);
+  EXPECT_EQ(ev.front().value("layer", ""), "session");
+  EXPECT_EQ(ev.front().value("action", ""), "start");
+  EXPECT_EQ(ev.back().value("action", ""), "exit");
+  auto calls = pick(ev, "tool", "call"), results = pick(ev, "tool", "result");
+  ASSERT_EQ(calls.size(), 1u) << dump(ev);
+  ASSERT_EQ(results.size(), 1u) << dump(ev);
+  const json &c = calls[0], &res = results[0];
+  EXPECT_EQ(c.value("tool", ""), "echo");
+  EXPECT_FALSE(c.value("call", "").empty()) << c.dump();
+  EXPECT_EQ(res.value("call", ""), c.value("call", "")) << res.dump();
+  EXPECT_EQ(c.value("input_sha256", ""), sha256_hex(input.dump())) << c.dump();
+  EXPECT_FALSE(c.contains("input")) << "metadata audit holds the input: " << c.dump();
+  EXPECT_TRUE(res.value("ok", false)) << res.dump();
+  EXPECT_TRUE(res.contains("duration_ms")) << res.dump();
+  EXPECT_TRUE(res["host_calls"].is_array()) << res.dump();
+  EXPECT_EQ(res.value("output_sha256", ""), sha256_hex(json({{"echo", input}}).dump())) << res.dump();
+  EXPECT_FALSE(res.contains("output")) << res.dump();
+  EXPECT_FALSE(contains(read_file(last_audit_), "audited")) << "metadata audit holds the input or output";
+  Result v = paddock_tool({"log", "--verify", last_audit_});
+  EXPECT_EQ(v.code, 0) << v;
+
+  // audit = "full": the input and the output themselves.
+  r = call(p, "echo_full", input);
+  ASSERT_EQ(r.code, 0) << r;
+  ev = audit_events(last_audit_);
+  calls = pick(ev, "tool", "call");
+  results = pick(ev, "tool", "result");
+  ASSERT_EQ(calls.size(), 1u) << dump(ev);
+  ASSERT_EQ(results.size(), 1u) << dump(ev);
+  EXPECT_EQ(calls[0]["input"], input) << calls[0].dump();
+  EXPECT_EQ(results[0]["output"], json({{"echo", input}})) << results[0].dump();
+
+  // A tool that throws: exit 1, its one-line reason, a failed result.
+  r = call(p, "echo", {{"fail", "boom-from-the-tool"}});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_EQ(r.out, "") << r;
+  EXPECT_TRUE(contains(r.err, "paddock: tool echo: ")) << r;
+  EXPECT_TRUE(contains(r.err, "boom-from-the-tool")) << r;
+  EXPECT_EQ(lines_of(r.err).size(), 1u) << r;
+  results = pick(audit_events(last_audit_), "tool", "result");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].value("ok", true)) << results[0].dump();
+  EXPECT_EQ(results[0].value("kind", ""), "exception") << results[0].dump();
+  EXPECT_TRUE(contains(results[0].value("error", ""), "boom-from-the-tool")) << results[0].dump();
+}
+
+// ------------------------------------------------------------------------------------------
+// Rate limits and approval
+
+// rate_limit = "3/minute", two `paddock mcp` processes at once, three calls each: three
+// succeed in all, three are refused, whichever process asks.
+TEST_F(Tools, RateLimitHoldsAcrossConcurrentProcesses) {
+  std::string p = tool_profile("rate", R"([[tool]]
+name = "echo"
+script = "tools/echo.js"
+rate_limit = "3/minute"
+)",
+                               {"echo.js"});
+  auto a = mcp(p);
+  std::string audit_a = last_audit_;
+  auto b = mcp(p);
+  std::string audit_b = last_audit_;
+  for (auto* c : {a.get(), b.get()}) ASSERT_TRUE(c->initialize().contains("result"));
+  for (int i = 1; i <= 3; ++i) {
+    for (auto* c : {a.get(), b.get()}) {
+      c->send_request(i, "tools/call", {{"name", "echo"}, {"arguments", {{"text", "n" + std::to_string(i)}}}});
+    }
+  }
+  int ok = 0, limited = 0;
+  std::string seen;
+  for (auto* c : {a.get(), b.get()}) {
+    for (int i = 1; i <= 3; ++i) {
+      json r = c->await(i, 20);
+      seen += r.dump() + "\n";
+      if (r.contains("result") && !is_tool_error(r)) ++ok;
+      if (is_tool_error(r) && contains(result_text(r), "rate limit")) ++limited;
+    }
+  }
+  EXPECT_EQ(ok, 3) << seen;
+  EXPECT_EQ(limited, 3) << seen;
+  for (auto* c : {a.get(), b.get()}) EXPECT_EQ(c->close().code, 0);
+  size_t denied = 0, results = 0;
+  for (const auto& log : {audit_a, audit_b}) {
+    auto ev = audit_events(log);
+    for (const auto& d : pick(ev, "tool", "deny")) {
+      EXPECT_EQ(d.value("kind", ""), "rate_limited") << d.dump();
+      ++denied;
+    }
+    results += pick(ev, "tool", "result").size();
+  }
+  EXPECT_EQ(denied, 3u);
+  EXPECT_EQ(results, 3u);
+  // Still used up for a third process.
+  Result r = call(p, "echo", {{"text", "again"}});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_TRUE(contains(r.err, "rate limit")) << r;
+}
+
+TEST_F(Tools, ApprovalNeverRefuses) {
+  std::string p = tool_profile("gate", R"([[tool]]
+name = "gated"
+script = "tools/echo.js"
+requires = ["approval"]
+
+[[tool]]
+name = "open"
+script = "tools/echo.js"
+)",
+                               {"echo.js"});
+  Result r = call(p, "gated", {{"text", "please"}}, {"--approve", "never"});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_EQ(r.out, "") << r;
+  EXPECT_TRUE(contains(r.err, "paddock: tool gated: ")) << r;
+  EXPECT_TRUE(contains(r.err, "not approved")) << r;
+  auto ev = audit_events(last_audit_);
+  auto rejects = pick(ev, "tool", "reject");
+  ASSERT_EQ(rejects.size(), 1u) << dump(ev);
+  EXPECT_EQ(rejects[0].value("by", ""), "--approve=never") << rejects[0].dump();
+  EXPECT_EQ(rejects[0].value("tool", ""), "gated") << rejects[0].dump();
+  EXPECT_TRUE(pick(ev, "tool", "call").empty()) << dump(ev);
+  EXPECT_TRUE(pick(ev, "tool", "approve").empty()) << dump(ev);
+  // A tool without the requirement runs under --approve=never.
+  r = call(p, "open", {{"text", "free"}}, {"--approve", "never"});
+  EXPECT_EQ(r.code, 0) << r;
+  // No terminal to ask on (a new session without a controlling terminal): refused too.
+  if (::access("/usr/bin/setsid", X_OK) == 0) {
+    Spawned s = spawn({"/usr/bin/setsid", "-w", g.paddock, "tool", "call", "-p", p, "gated", R"({"text":"x"})",
+                       "--audit", next_audit()},
+                      tool_env(), work_, false);
+    r = finish(s, "", 20);
+    EXPECT_EQ(r.code, 1) << r;
+    auto rej = pick(audit_events(last_audit_), "tool", "reject");
+    ASSERT_EQ(rej.size(), 1u) << read_file(last_audit_);
+    EXPECT_EQ(rej[0].value("by", ""), "no terminal to ask on") << rej[0].dump();
+  }
+}
+
+// The approval prompt on the controlling terminal (a pseudo-terminal here): "n" refuses, "y"
+// lets the call run. Both decisions, and who made them, are audited.
+TEST_F(Tools, ApprovalPromptOnTheTerminal) {
+  std::string p = tool_profile("gate", R"([[tool]]
+name = "gated"
+script = "tools/echo.js"
+requires = ["approval"]
+)",
+                               {"echo.js"});
+  for (const std::string& answer : {std::string("n"), std::string("y")}) {
+    const std::string audit = next_audit();
+    PtyRun t({g.paddock, "tool", "call", "-p", p, "gated", R"({"text":"approve-me"})", "--audit", audit}, tool_env(),
+             work_, 24, 80);
+    ASSERT_TRUE(t.read_until("[y/N]", 15)) << "no prompt on the terminal (answer " << answer << ")";
+    t.write(answer + "\n");
+    Result r = t.finish(20);
+    EXPECT_TRUE(contains(r.out, "\"gated\"")) << r;
+    EXPECT_TRUE(contains(r.out, "approve-me")) << "the prompt does not show the input\n" << r;
+    EXPECT_TRUE(contains(r.out, "grants: log")) << "the prompt does not show the grants\n" << r;
+    auto ev = audit_events(audit);
+    if (answer == "n") {
+      EXPECT_EQ(r.code, 1) << r;
+      EXPECT_TRUE(contains(r.out, "not approved")) << r;
+      auto rejects = pick(ev, "tool", "reject");
+      ASSERT_EQ(rejects.size(), 1u) << dump(ev);
+      EXPECT_TRUE(contains(rejects[0].value("by", ""), "on the terminal")) << rejects[0].dump();
+      EXPECT_TRUE(pick(ev, "tool", "call").empty()) << dump(ev);
+    } else {
+      EXPECT_EQ(r.code, 0) << r;
+      EXPECT_TRUE(contains(r.out, R"({"echo":{"text":"approve-me"}})")) << r;
+      auto approves = pick(ev, "tool", "approve");
+      ASSERT_EQ(approves.size(), 1u) << dump(ev);
+      EXPECT_TRUE(contains(approves[0].value("by", ""), "on the terminal")) << approves[0].dump();
+      EXPECT_EQ(pick(ev, "tool", "call").size(), 1u) << dump(ev);
+      auto results = pick(ev, "tool", "result");
+      ASSERT_EQ(results.size(), 1u) << dump(ev);
+      EXPECT_TRUE(results[0].value("ok", false)) << results[0].dump();
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// The example profiles (profiles/examples/), copied into the test's folder
+
+TEST_F(Tools, ExampleProfilesListAndRun) {
+  const std::string ex = dir_ + "/examples";
+  fs::copy(g.examples, ex, fs::copy_options::recursive);
+  for (const auto& e : fs::recursive_directory_iterator(ex)) ::chmod(e.path().c_str(), e.is_directory() ? 0755 : 0644);
+
+  Result r = paddock_tool({"tool", "list", "-p", ex + "/tools.toml"});
+  ASSERT_EQ(r.code, 0) << r;
+  for (const char* name : {"summarise_file", "fetch_url", "query_shop"}) {
+    EXPECT_TRUE(contains(r.out, std::string(name) + "\n")) << name << "\n" << r;
+  }
+  r = paddock_tool({"tool", "list", "-p", ex + "/ops.toml", "--json"});
+  ASSERT_EQ(r.code, 0) << r;
+  json tools = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(tools.is_array()) << r;
+  std::map<std::string, json> by_name;
+  for (const auto& t : tools) by_name[t.value("name", "")] = t;
+  ASSERT_EQ(by_name.size(), 3u) << r;
+  for (const char* name : {"send_email", "query_database", "write_to_crm"}) {
+    ASSERT_TRUE(by_name.count(name)) << name << "\n" << r;
+    EXPECT_FALSE(by_name[name].value("description", "").empty()) << by_name[name].dump();
+    EXPECT_EQ(by_name[name]["input_schema"].value("type", ""), "object") << by_name[name].dump();
+  }
+  EXPECT_TRUE(by_name["write_to_crm"]["limits"].value("requires_approval", false)) << by_name["write_to_crm"].dump();
+  EXPECT_TRUE(by_name["send_email"]["limits"].contains("rate_limit")) << by_name["send_email"].dump();
+  EXPECT_EQ(by_name["query_database"]["grants"], json({"db.query", "log"})) << by_name["query_database"].dump();
+  EXPECT_EQ(by_name["send_email"]["grants"], json({"fetch", "secret", "log"})) << by_name["send_email"].dump();
+
+  // summarise_file reads under the working directory only.
+  write_file(work_ + "/notes.txt", "one two\nthree\n");
+  r = call(ex + "/tools.toml", "summarise_file", {{"path", work_ + "/notes.txt"}});
+  ASSERT_EQ(r.code, 0) << r;
+  json out = json::parse(r.out, nullptr, false);
+  EXPECT_EQ(out.value("words", 0), 3) << r;
+  EXPECT_EQ(out["head"][0], "one two") << r;
+  write_file(dir_ + "/elsewhere.txt", "not yours");
+  r = call(ex + "/tools.toml", "summarise_file", {{"path", dir_ + "/elsewhere.txt"}});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_TRUE(contains(r.err, "not authorized")) << r;
+
+  // query_database (ops.toml): users/orders/products only, read-only.
+  make_db(work_ + "/app.sqlite",
+          "CREATE TABLE users(id INTEGER, name TEXT); CREATE TABLE orders(id INTEGER); CREATE TABLE products(id "
+          "INTEGER); CREATE TABLE payroll(name TEXT, salary INTEGER); INSERT INTO users VALUES(1, 'ada');"
+          "INSERT INTO payroll VALUES('ada', 100);");
+  r = call(ex + "/ops.toml", "query_database", {{"sql", "SELECT name FROM users"}});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(json::parse(r.out, nullptr, false)["rows"], json({{"ada"}})) << r;
+  r = call(ex + "/ops.toml", "query_database", {{"sql", "SELECT * FROM payroll"}});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_TRUE(contains(r.err, "not authorized")) << r;
+  r = call(ex + "/ops.toml", "query_database", {{"sql", "UPDATE users SET name = 'eve'"}});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_EQ(db_scalar(work_ + "/app.sqlite", "SELECT count(*) FROM users WHERE name = 'ada'"), 1);
+  // write_to_crm waits for a person: refused without one.
+  r = call(ex + "/ops.toml", "write_to_crm", {{"contact_id", "c1"}, {"note", "hello"}}, {"--approve", "never"},
+           {"CRM_TOKEN=crm-token-value"});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_EQ(pick(audit_events(last_audit_), "tool", "reject").size(), 1u) << read_file(last_audit_);
+}
+
+// ==========================================================================================
+// Mcp: raw JSON-RPC over the stdio of `paddock mcp`
+
+// Every stdout line of a finished `paddock mcp` is one JSON-RPC 2.0 message.
+void expect_only_jsonrpc(const std::string& out) {
+  for (const auto& l : lines_of(out)) {
+    json m = json::parse(l, nullptr, false);
+    EXPECT_TRUE(m.is_object() && m.value("jsonrpc", "") == "2.0") << "not a JSON-RPC message on stdout: " << l;
+  }
+  EXPECT_TRUE(out.empty() || out.back() == '\n') << "stdout ends in a partial line";
+}
+
+TEST_F(Mcp, LegacyConversation) {
+  std::string p = tool_profile("mcp", R"toml([[tool]]
+name = "echo"
+script = "tools/echo.js"
+
+[[tool]]
+name = "add"
+script = "tools/checked.js"
+description = "Adds (from the profile)"
+)toml",
+                               {"echo.js", "checked.js"});
+  auto c = mcp(p);
+  const std::string audit = last_audit_;
+  json init = c->initialize();
+  ASSERT_TRUE(init.contains("result")) << init.dump();
+  EXPECT_EQ(init["result"].value("protocolVersion", ""), "2025-11-25") << init.dump();
+  EXPECT_EQ(init["result"]["serverInfo"].value("name", ""), "paddock") << init.dump();
+  EXPECT_TRUE(init["result"]["capabilities"].contains("tools")) << init.dump();
+
+  json list = c->request(1, "tools/list", json::object());
+  ASSERT_TRUE(list.contains("result")) << list.dump();
+  std::map<std::string, json> tools;
+  for (const auto& t : list["result"]["tools"]) tools[t.value("name", "")] = t;
+  ASSERT_EQ(tools.size(), 2u) << list.dump();
+  EXPECT_EQ(tools["echo"].value("description", ""), "Echo the input back") << list.dump();
+  EXPECT_EQ(tools["add"].value("description", ""), "Adds (from the profile)") << list.dump();
+  // The input schema is the script's `export const input`.
+  EXPECT_EQ(tools["echo"]["inputSchema"],
+            json::parse(R"({"type":"object","properties":{"text":{"type":"string"},"fail":{"type":"string"}},
+                            "additionalProperties":false})"))
+      << list.dump();
+  EXPECT_EQ(tools["add"]["inputSchema"]["required"], json({"a", "b"})) << list.dump();
+
+  json ok = c->call(2, "echo", {{"text", "over mcp"}});
+  ASSERT_TRUE(ok.contains("result")) << ok.dump();
+  EXPECT_FALSE(is_tool_error(ok)) << ok.dump();
+  EXPECT_EQ(ok["result"]["structuredContent"], json({{"echo", {{"text", "over mcp"}}}})) << ok.dump();
+  EXPECT_EQ(json::parse(result_text(ok), nullptr, false), json({{"echo", {{"text", "over mcp"}}}})) << ok.dump();
+
+  json failed = c->call(3, "echo", {{"fail", "mcp-boom"}});
+  EXPECT_TRUE(is_tool_error(failed)) << failed.dump();
+  EXPECT_TRUE(contains(result_text(failed), "mcp-boom")) << failed.dump();
+
+  // Invalid input is a tool error too, and the script never ran (its log line goes to stderr).
+  json invalid = c->call(4, "add", {{"a", "x"}, {"b", 1}});
+  EXPECT_TRUE(is_tool_error(invalid)) << invalid.dump();
+  json sum = c->call(5, "add", {{"a", 1}, {"b", 2}});
+  EXPECT_EQ(sum["result"]["structuredContent"], json({{"sum", 3}})) << sum.dump();
+
+  json unknown = c->call(6, "no_such_tool", json::object());
+  ASSERT_TRUE(unknown.contains("error")) << unknown.dump();
+  EXPECT_EQ(unknown["error"].value("code", 0), -32602) << unknown.dump();
+  EXPECT_TRUE(contains(unknown["error"].value("message", ""), "no_such_tool")) << unknown.dump();
+
+  c->send_line("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":");
+  json parse_error = c->await(nullptr);
+  ASSERT_TRUE(parse_error.contains("error")) << parse_error.dump();
+  EXPECT_EQ(parse_error["error"].value("code", 0), -32700) << parse_error.dump();
+  c->send_line("[1, 2");
+  parse_error = c->await(nullptr);
+  EXPECT_EQ(parse_error["error"].value("code", 0), -32700) << parse_error.dump();
+  json bad_request = c->request(8, "tools/call", json::array());
+  EXPECT_TRUE(bad_request.contains("error")) << bad_request.dump();
+
+  // Still serving after all that.
+  json ping = c->request(9, "ping", json::object());
+  EXPECT_EQ(ping["result"], json::object()) << ping.dump();
+  json again = c->call(10, "echo", {{"text", "still here"}});
+  EXPECT_EQ(again["result"]["structuredContent"], json({{"echo", {{"text", "still here"}}}})) << again.dump();
+  EXPECT_TRUE(c->unclaimed().empty()) << "unexpected messages (a response to the notification?)";
+
+  Result r = c->close();
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_FALSE(r.timed_out) << r;
+  expect_only_jsonrpc(r.out);
+  EXPECT_TRUE(contains(r.err, "checked-tool-ran")) << "host.log goes to stderr\n" << r;
+  size_t ran = 0;
+  for (size_t at = r.err.find("checked-tool-ran"); at != std::string::npos; at = r.err.find("checked-tool-ran", at + 1))
+    ++ran;
+  EXPECT_EQ(ran, 1u) << "the script ran on invalid input\n" << r;
+
+  auto ev = audit_events(audit);
+  auto denies = pick(ev, "tool", "deny");
+  std::set<std::string> kinds;
+  for (const auto& d : denies) kinds.insert(d.value("kind", ""));
+  EXPECT_EQ(kinds, (std::set<std::string>{"invalid_input", "not_found"})) << dump(ev);
+  EXPECT_EQ(pick(ev, "tool", "result").size(), 4u) << dump(ev);
+}
+
+TEST_F(Mcp, ModernDiscoverAndCallWithMeta) {
+  std::string p = tool_profile("mcp", "[[tool]]\nname = \"echo\"\nscript = \"tools/echo.js\"\n", {"echo.js"});
+  auto c = mcp(p);
+  const json meta = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                     {"io.modelcontextprotocol/clientCapabilities", json::object()}};
+  json d = c->request(1, "server/discover", {{"_meta", meta}});
+  ASSERT_TRUE(d.contains("result")) << d.dump();
+  const json& supported = d["result"]["supportedVersions"];
+  EXPECT_TRUE(std::find(supported.begin(), supported.end(), "2026-07-28") != supported.end()) << d.dump();
+  EXPECT_TRUE(d["result"]["capabilities"].contains("tools")) << d.dump();
+
+  json list = c->request(2, "tools/list", {{"_meta", meta}});
+  ASSERT_TRUE(list.contains("result")) << list.dump();
+  ASSERT_EQ(list["result"]["tools"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["result"]["tools"][0].value("name", ""), "echo") << list.dump();
+
+  json ok = c->request(3, "tools/call", {{"name", "echo"}, {"arguments", {{"text", "modern"}}}, {"_meta", meta}});
+  ASSERT_TRUE(ok.contains("result")) << ok.dump();
+  EXPECT_EQ(ok["result"]["structuredContent"], json({{"echo", {{"text", "modern"}}}})) << ok.dump();
+  EXPECT_FALSE(is_tool_error(ok)) << ok.dump();
+  json failed =
+      c->request(4, "tools/call", {{"name", "echo"}, {"arguments", {{"fail", "modern-boom"}}}, {"_meta", meta}});
+  EXPECT_TRUE(is_tool_error(failed)) << failed.dump();
+
+  // A version the server does not speak, and server/discover without _meta.
+  json old = meta;
+  old["io.modelcontextprotocol/protocolVersion"] = "1999-01-01";
+  json unsupported = c->request(5, "tools/list", {{"_meta", old}});
+  EXPECT_EQ(unsupported["error"].value("code", 0), -32022) << unsupported.dump();
+  json bare = c->request(6, "server/discover", json::object());
+  EXPECT_EQ(bare["error"].value("code", 0), -32602) << bare.dump();
+
+  Result r = c->close();
+  EXPECT_EQ(r.code, 0) << r;
+  expect_only_jsonrpc(r.out);
+}
+
+// Misbehaving scripts through one `paddock mcp` session: each ends as a tool error within its
+// limit (timeout 1 s, memory 32M, plus a margin), and the next call in the same session works.
+TEST_F(Mcp, RunawayScriptsEndCleanlyAndTheNextCallWorks) {
+  std::string p = tool_profile("runaway", R"([[tool]]
+name = "runaway"
+script = "tools/runaway.js"
+timeout = "1s"
+memory = "32M"
+
+[[tool]]
+name = "wasm_granted"
+script = "tools/runaway.js"
+grants = { wasm = true }
+)",
+                               {"runaway.js"});
+  auto c = mcp(p);
+  const std::string audit = last_audit_;
+  ASSERT_TRUE(c->initialize().contains("result"));
+  struct Case {
+    const char* what;
+    double limit;  // seconds the call may take, margin included
+  };
+  // Array(2e8) fills 1.6 GB: the worker's fatal out-of-memory (or, past timeout + 2 s of grace,
+  // the client's kill) ends it; the worker is replaced for the next call.
+  const Case cases[] = {
+      {"loop", 3.0},      {"promises", 3.0}, {"heap", 3.0},     {"array", 5.5}, {"buffer", 1.5},
+      {"recursion", 1.5}, {"eval", 1.5},     {"function", 1.5}, {"wasm", 1.5},
+  };
+  int id = 1;
+  for (const auto& k : cases) {
+    auto t0 = Clock::now();
+    json r = c->call(id++, "runaway", {{"what", k.what}}, 20);
+    double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    EXPECT_TRUE(is_tool_error(r)) << k.what << ": " << r.dump();
+    EXPECT_LT(took, k.limit) << k.what << " took " << took << " s: " << r.dump();
+    json next = c->call(id, "runaway", {{"what", "ok"}, {"n", id}}, 10);  // never the same input twice
+    ++id;
+    EXPECT_EQ(next["result"]["structuredContent"], json({{"fine", true}})) << "after " << k.what << ": " << next.dump();
+  }
+  // WebAssembly when granted.
+  json w = c->call(id++, "wasm_granted", {{"what", "wasm"}});
+  EXPECT_FALSE(is_tool_error(w)) << w.dump();
+  Result r = c->close(20);
+  EXPECT_EQ(r.code, 0) << r;
+  expect_only_jsonrpc(r.out);
+
+  // What ended each call.
+  std::vector<std::string> kinds;
+  for (const auto& e : pick(audit_events(audit), "tool", "result")) {
+    if (!e.value("ok", true)) kinds.push_back(e.value("kind", ""));
+  }
+  ASSERT_EQ(kinds.size(), 9u) << read_file(audit);
+  EXPECT_EQ(kinds[0], "timeout");
+  EXPECT_TRUE(kinds[1] == "timeout" || kinds[1] == "memory") << kinds[1];
+  EXPECT_EQ(kinds[2], "memory");
+  EXPECT_TRUE(kinds[3] == "memory" || kinds[3] == "timeout") << kinds[3];
+  for (size_t i = 4; i < 9; ++i) EXPECT_EQ(kinds[i], "exception") << cases[i].what;
+}
+
+// A client may send several calls and close its stdin at once: the calls still run and are
+// answered, each in its own right (a worker started on behalf of one call must survive it).
+TEST_F(Mcp, QueuedCallsAreAnsweredAfterEndOfInput) {
+  std::string p = tool_profile("runaway", R"([[tool]]
+name = "runaway"
+script = "tools/runaway.js"
+timeout = "1s"
+memory = "32M"
+)",
+                               {"runaway.js"});
+  auto c = mcp(p);
+  ASSERT_TRUE(c->initialize().contains("result"));
+  // The fatal out-of-memory of "array" replaces the worker; the calls after it use the new one.
+  c->send_request(1, "tools/call", {{"name", "runaway"}, {"arguments", {{"what", "array"}}}});
+  ::usleep(300 * 1000);  // "array" is running: the others queue behind it
+  for (int i = 2; i <= 7; ++i) {
+    c->send_request(i, "tools/call", {{"name", "runaway"}, {"arguments", {{"what", "ok"}, {"n", i}}}});
+  }
+  Result r = c->close(30);
+  EXPECT_EQ(r.code, 0) << r;
+  expect_only_jsonrpc(r.out);
+  std::map<int, json> answers;
+  for (const auto& l : lines_of(r.out)) {
+    json m = json::parse(l, nullptr, false);
+    if (m.is_object() && m.contains("id") && m["id"].is_number_integer()) answers[m["id"].get<int>()] = m;
+  }
+  ASSERT_EQ(answers.size(), 8u) << r;  // initialize, 1..7
+  EXPECT_TRUE(is_tool_error(answers[1])) << answers[1].dump();
+  for (int i = 2; i <= 7; ++i) {
+    EXPECT_EQ(answers[i]["result"]["structuredContent"], json({{"fine", true}})) << i << ": " << answers[i].dump();
+  }
+}
+
+// ==========================================================================================
 // main: the unprivileged re-run
 
 int run_unprivileged(int argc, char** argv) {
@@ -4092,6 +5317,23 @@ int run_unprivileged(int argc, char** argv) {
   std::string paddock = copy_exe(env_or("PADDOCK_BIN", ""), root + "/bin", "paddock");
   std::string probe = copy_exe(env_or("PADDOCK_PROBE", ""), root + "/bin", "paddock-probe");
   std::string self = copy_exe("/proc/self/exe", root + "/bin", "integration-tests");
+  // paddock-tools and its worker (the Tools and Mcp suites), the test tools and the examples.
+  std::string tools_bin, worker_bin;
+  if (!env_or("PADDOCK_TOOLS_BIN", "").empty() && !env_or("PADDOCK_WORKER_BIN", "").empty()) {
+    tools_bin = copy_exe(env_or("PADDOCK_TOOLS_BIN", ""), root + "/bin", "paddock-tools");
+    worker_bin = copy_exe(env_or("PADDOCK_WORKER_BIN", ""), root + "/bin", "paddock-tool-worker");
+  }
+  auto copy_tree = [](const std::string& from, const std::string& to) {
+    std::error_code ec;
+    if (!fs::is_directory(from, ec)) return;
+    fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+    for (const auto& e : fs::recursive_directory_iterator(to, ec)) {
+      ::chmod(e.path().c_str(), e.is_directory() ? 0755 : 0644);
+    }
+    ::chmod(to.c_str(), 0755);
+  };
+  const std::string source_root = env_or("PADDOCK_SOURCE_ROOT", ".");
+  copy_tree(env_or("PADDOCK_IT_TOOLS", source_root + "/tests/integration/tools"), root + "/it-tools");
   std::string profiles_src = env_or("PADDOCK_SHIPPED_PROFILES", env_or("PADDOCK_SOURCE_ROOT", ".") + "/profiles");
   for (const auto& e : fs::directory_iterator(profiles_src)) {
     if (e.path().extension() != ".toml") continue;
@@ -4099,6 +5341,7 @@ int run_unprivileged(int argc, char** argv) {
     fs::copy_file(e.path(), to, fs::copy_options::overwrite_existing);
     ::chmod(to.c_str(), 0644);  // root-owned and not writable by others: trusted by paddock
   }
+  copy_tree(profiles_src + "/examples", root + "/profiles/examples");
   std::string home = root + "/home";
   fs::create_directories(home);
   ::chown(home.c_str(), nobody, nobody);
@@ -4116,7 +5359,12 @@ int run_unprivileged(int argc, char** argv) {
       "PADDOCK_PROBE=" + probe,
       "PADDOCK_SHIPPED_PROFILES=" + root + "/profiles",
       "PADDOCK_IT_VARIANT=unprivileged",
+      "PADDOCK_IT_TOOLS=" + root + "/it-tools",
   };
+  if (!tools_bin.empty()) {
+    env.push_back("PADDOCK_TOOLS_BIN=" + tools_bin);
+    env.push_back("PADDOCK_WORKER_BIN=" + worker_bin);
+  }
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "GTEST_", 6) == 0 || std::strncmp(*e, "PADDOCK_IT_KEEP=", 16) == 0) env.push_back(*e);
   }
@@ -4157,6 +5405,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   g.profiles = env_or("PADDOCK_SHIPPED_PROFILES", env_or("PADDOCK_SOURCE_ROOT", "") + "/profiles");
+  g.tools_bin = env_or("PADDOCK_TOOLS_BIN", "");
+  g.worker_bin = env_or("PADDOCK_WORKER_BIN", "");
+  g.it_tools = env_or("PADDOCK_IT_TOOLS", env_or("PADDOCK_SOURCE_ROOT", ".") + "/tests/integration/tools");
+  g.examples = g.profiles + "/examples";
   g.uid = ::getuid();
   g.gid = ::getgid();
   g.landlock_abi = landlock_abi();
@@ -4176,3 +5428,190 @@ int main(int argc, char** argv) {
   if (std::getenv("PADDOCK_IT_KEEP") == nullptr) fs::remove_all(g.base, ec);
   return rc;
 }
+
+// ------------------------------------------------------------------------------------------
+// ToolsInRun: the profile's tools served inside `paddock run` (issue 7) as MCP on
+// /run/paddock/mcp.sock and http://127.0.0.1:PORT/mcp, with an agent stand-in (bash, curl and
+// the probe) inside the sandbox.
+
+namespace {
+
+class ToolsInRunTest : public ToolTest {
+ protected:
+  static constexpr const char* kSecret = "tool-only-s3cr3t-7f1c9a";
+
+  std::string profile(const std::string& extra = "") {
+    write_file(dir_ + "/secret.txt", std::string(kSecret) + "-file", 0644);
+    return tool_profile("inrun",
+                        "[secrets.TOOL_TOKEN]\nfrom_env = \"PADDOCK_IT_TOOL_TOKEN\"\n\n"
+                        "[secrets.TOOL_FILE]\nfrom_file = \"@DIR@/secret.txt\"\nexpose = \"file\"\n\n"
+                        "[[tool]]\nname = \"echo\"\nscript = \"tools/echo.js\"\n\n"
+                        "[[tool]]\nname = \"hostcall\"\nscript = \"tools/hostcall.js\"\n"
+                        "grants = { secrets = [\"TOOL_TOKEN\", \"TOOL_FILE\"] }\n" +
+                            extra,
+                        {"echo.js", "hostcall.js"}, {{"DIR", dir_}});
+  }
+
+  // `paddock run -p PROFILE FLAGS... -- bash -c SCRIPT` with the tool's secret in paddock's env.
+  Result agent(const std::string& prof, const std::string& script, const Args& flags = {}) {
+    Args a = {"run", "-p", prof, "--audit", next_audit()};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"--", "bash", "-c", script});
+    return paddock_tool(a, "", 60, {std::string("PADDOCK_IT_TOOL_TOKEN=") + kSecret});
+  }
+
+  static bool have_curl() { return ::access("/usr/bin/curl", X_OK) == 0; }
+
+  static std::string init_json() {
+    return R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",)"
+           R"("capabilities":{},"clientInfo":{"name":"it","version":"1"}}})";
+  }
+  static std::string call_json(int id, const std::string& name, const json& args) {
+    return json({{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/call"}, {"params", {{"name", name}, {"arguments", args}}}})
+        .dump();
+  }
+  static std::string q(const std::string& s) {  // single-quoted for bash
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  }
+};
+
+using ToolsInRun = ToolsInRunTest;
+
+TEST_F(ToolsInRun, AgentListsAndCallsOverHttpAndSocket) {
+  if (!have_curl()) GTEST_SKIP() << "no /usr/bin/curl";
+  const std::string prof = profile();
+  const json secret_step = {{"steps", {{{"fn", "secret"}, {"name", "TOOL_TOKEN"}, {"expect", kSecret}}}}};
+  const std::string script =
+      "set -e\n"
+      "H='Content-Type: application/json'\n"
+      "echo \"url=$PADDOCK_MCP_URL sock=$PADDOCK_MCP_SOCKET\"\n"
+      "SID=$(curl -sS -D - -o /dev/null -H \"$H\" --data " +
+      q(init_json()) +
+      " \"$PADDOCK_MCP_URL\" | tr -d '\\r' | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: //p')\n"
+      "echo \"sid=$SID\"\n"
+      "echo http-notify=$(curl -sS -o /dev/null -w '%{http_code}' -H \"$H\" -H \"Mcp-Session-Id: $SID\" --data "
+      "'{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}' \"$PADDOCK_MCP_URL\")\n"
+      "echo http-list=$(curl -sS -H \"$H\" -H \"Mcp-Session-Id: $SID\" --data "
+      "'{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}' \"$PADDOCK_MCP_URL\")\n"
+      "echo http-call=$(curl -sS -H \"$H\" -H \"Mcp-Session-Id: $SID\" --data " +
+      q(call_json(3, "echo", {{"text", "over-http"}})) +
+      " \"$PADDOCK_MCP_URL\")\n"
+      "echo http-secret=$(curl -sS -H \"$H\" -H \"Mcp-Session-Id: $SID\" --data " +
+      q(call_json(4, "hostcall", secret_step)) +
+      " \"$PADDOCK_MCP_URL\")\n"
+      "echo http-get=$(curl -sS -o /dev/null -w '%{http_code}' \"$PADDOCK_MCP_URL\")\n"
+      "echo http-origin=$(curl -sS -o /dev/null -w '%{http_code}' -H \"$H\" -H 'Origin: http://evil.example' "
+      "--data '{}' \"$PADDOCK_MCP_URL\")\n"
+      "echo unix-http=$(curl -sS --unix-socket \"$PADDOCK_MCP_SOCKET\" -H \"$H\" --data " +
+      q(init_json()) +
+      " http://localhost/mcp)\n"
+      "echo socket:\n" +
+      probe_ + " unix-lines \"$PADDOCK_MCP_SOCKET\" " + q(init_json()) +
+      " '{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}' "
+      "'{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}' " +
+      q(call_json(3, "echo", {{"text", "over-socket"}})) + "\n";
+  Result r = agent(prof, script);
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "url=http://127.0.0.1:8765/mcp sock=/run/paddock/mcp.sock")) << r;
+  EXPECT_FALSE(contains(r.out, "sid=\n")) << r;
+  EXPECT_TRUE(contains(r.out, "http-notify=202")) << r;
+  EXPECT_TRUE(contains(r.out, "\"name\":\"echo\"")) << r;
+  EXPECT_TRUE(contains(r.out, "\"name\":\"hostcall\"")) << r;
+  EXPECT_TRUE(contains(r.out, "over-http")) << r;
+  EXPECT_TRUE(contains(r.out, "\"matches\":true")) << r;  // the tool reads its secret
+  EXPECT_TRUE(contains(r.out, "http-get=405")) << r;
+  EXPECT_TRUE(contains(r.out, "http-origin=403")) << r;
+  EXPECT_TRUE(contains(r.out, "unix-http={\"id\":1,\"jsonrpc\":\"2.0\",\"result\"")) << r;
+
+  // The socket speaks one JSON-RPC message per line.
+  std::string sock = r.out.substr(r.out.find("socket:\n") + 8);
+  std::vector<std::string> lines = lines_of(sock);
+  ASSERT_EQ(lines.size(), 3u) << r;
+  for (const auto& l : lines) EXPECT_TRUE(json::accept(l)) << l;
+  EXPECT_TRUE(contains(lines[1], "\"name\":\"hostcall\"")) << r;
+  EXPECT_TRUE(contains(lines[2], "over-socket")) << r;
+
+  // Every call is in the run's one log, in one intact hash chain (the secret's value is in it
+  // only because this test's own command line and tool input carry it).
+  std::vector<json> ev = audit_events(last_audit_);
+  EXPECT_EQ(pick(ev, "tool", "call").size(), 3u) << dump(ev);
+  EXPECT_EQ(pick(ev, "tool", "result").size(), 3u) << dump(ev);
+  EXPECT_EQ(pick(ev, "session", "start").size(), 1u) << dump(ev);
+  EXPECT_EQ(pick(ev, "session", "exit").size(), 1u) << dump(ev);
+  EXPECT_EQ(pick(ev, "credential", "allow").size(), 1u) << dump(ev);
+  Result v = paddock_tool({"log", "--verify", last_audit_});
+  EXPECT_EQ(v.code, 0) << v;
+}
+
+TEST_F(ToolsInRun, ToolSecretsAreNowhereInTheAgentsSandbox) {
+  const std::string prof = profile();
+  const std::string script =
+      "env; echo ENV-END\n"
+      "ls -la /run/secrets 2>&1; ls -la /run 2>&1\n"
+      "for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do cat \"$f\" 2>/dev/null | tr '\\0' '\\n'; done\n"
+      // The pattern arrives reversed through a pipe: no command line holds the value itself.
+      "grep -rlF -f <(echo " +
+      std::string(std::string_view(kSecret).rbegin(), std::string_view(kSecret).rend()) +
+      " | rev) /run /tmp /proc/[0-9]*/environ /proc/[0-9]*/cmdline " + work_ + " 2>/dev/null; echo GREP-END\n";
+  Result r = agent(prof, script);
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "GREP-END")) << r;
+  EXPECT_FALSE(contains(r.out, kSecret)) << r;
+  EXPECT_FALSE(contains(r.out, "TOOL_TOKEN")) << r;
+  EXPECT_FALSE(contains(r.out, "PADDOCK_IT_TOOL_TOKEN")) << r;
+  EXPECT_FALSE(contains(r.out, "TOOL_FILE")) << r;
+  // The dry run says why.
+  Result d = paddock_tool({"run", "-p", prof, "--dry-run", "--", "true"});
+  ASSERT_EQ(d.code, 0) << d;
+  EXPECT_TRUE(contains(d.out, "secret TOOL_TOKEN")) << d;
+  EXPECT_TRUE(contains(d.out, "kept out of the sandbox")) << d;
+  EXPECT_TRUE(contains(d.out, "[tools endpoint]")) << d;
+  EXPECT_TRUE(contains(d.out, "PADDOCK_MCP_URL = \"http://127.0.0.1:8765/mcp\"")) << d;
+}
+
+TEST_F(ToolsInRun, ProfilesWithoutToolsGetNoEndpoint) {
+  Result r = run({}, {"bash", "-c",
+                      "env | grep PADDOCK_MCP; ls /run/paddock 2>&1; " + probe_ +
+                          " tcp-connect 127.0.0.1 8765 2>&1 || true; echo DONE"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_FALSE(contains(r.out, "PADDOCK_MCP")) << r;
+  EXPECT_TRUE(contains(r.out, "No such file or directory")) << r;
+  Result d = run({"--dry-run"}, {"true"});
+  EXPECT_FALSE(contains(d.out, "tools endpoint")) << d;
+  EXPECT_FALSE(contains(d.out, "/run/paddock")) << d;
+  // --mcp-config has nothing to point at.
+  Result c = run({"--mcp-config", dir_ + "/x.json"}, {"true"});
+  EXPECT_EQ(c.code, 125) << c;
+  EXPECT_TRUE(contains(c.err, "declares no tools")) << c;
+}
+
+TEST_F(ToolsInRun, HostNetworkServesTheSocketOnly) {
+  const std::string prof = profile();
+  Result r = agent(prof,
+                   "echo \"url=${PADDOCK_MCP_URL:-unset}\"; " + probe_ + " unix-lines \"$PADDOCK_MCP_SOCKET\" " +
+                       q(call_json(1, "echo", {{"text", "host-mode"}})) +
+                       " 2>&1 | head -c 300; echo",
+                   {"--net", "host"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "url=unset")) << r;
+  // A call without initialize is refused by the server, which still answers on the socket.
+  EXPECT_TRUE(contains(r.out, "\"jsonrpc\":\"2.0\"")) << r;
+}
+
+TEST_F(ToolsInRun, McpConfigFilesForClaudeCodeAndCodex) {
+  const std::string prof = profile();
+  const std::string jf = work_ + "/.mcp.json", tf = work_ + "/config.toml";
+  Result r = agent(prof, "cat .mcp.json", {"--mcp-config", jf});
+  ASSERT_EQ(r.code, 0) << r;
+  json j = json::parse(read_file(jf), nullptr, false);
+  EXPECT_EQ(j["mcpServers"]["paddock"]["type"], "http") << read_file(jf);
+  EXPECT_EQ(j["mcpServers"]["paddock"]["url"], "http://127.0.0.1:8765/mcp") << read_file(jf);
+  EXPECT_TRUE(contains(r.out, "mcpServers")) << r;  // the agent reads it in its working directory
+  r = agent(prof, "true", {"--mcp-config", tf});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(read_file(tf), "[mcp_servers.paddock]\nurl = \"http://127.0.0.1:8765/mcp\"\n")) << read_file(tf);
+}
+
+}  // namespace

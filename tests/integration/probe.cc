@@ -1384,6 +1384,30 @@ int cmd_tcp_push(const char* via, const char* host, const char* port, const char
             " stalled_ms=" + std::to_string(static_cast<long>((now_seconds() - last) * 1000)));
 }
 
+// unix-lines PATH LINE...: connects to the UNIX socket PATH, sends each LINE with a newline, ends
+// its side and prints everything the peer answers until it closes (informational; ERR on failure).
+int cmd_unix_lines(int argc, char** argv) {
+  int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return err(errno);
+  struct sockaddr_un a {};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", argv[2]);
+  if (::connect(s, reinterpret_cast<struct sockaddr*>(&a), sizeof a) != 0) return err(errno);
+  std::string out;
+  for (int i = 3; i < argc; ++i) out += std::string(argv[i]) + "\n";
+  for (std::size_t off = 0; off < out.size();) {
+    ssize_t n = ::send(s, out.data() + off, out.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return err(errno);
+    off += static_cast<std::size_t>(n);
+  }
+  ::shutdown(s, SHUT_WR);
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(s, buf, sizeof buf)) > 0) std::fwrite(buf, 1, static_cast<std::size_t>(n), stdout);
+  ::close(s);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1391,6 +1415,8 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   std::string c = argv[1];
   auto need = [&](int n) { return argc >= 2 + n; };
+
+  if (c == "unix-lines" && need(1)) return cmd_unix_lines(argc, argv);
 
   // --- terminal ---
   if (c == "tiocsti") return cmd_tiocsti(need(1) ? static_cast<int>(num(argv[2])) : 0, 0);
