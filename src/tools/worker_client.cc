@@ -8,11 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
+#include "audit/sha256.h"
 #include "util/error.h"
 
 namespace paddock::tools {
@@ -25,6 +28,16 @@ using nlohmann::json;
 constexpr std::uint64_t kGraceMs = 2000;
 // How long a worker may take to exit after its socket closed before it is killed.
 constexpr auto kExitGrace = std::chrono::milliseconds(500);
+// How long start() waits for a worker to be ready, snapshot included.
+constexpr std::uint64_t kStartBudgetMs = 10000;
+
+// Says once per process that tool workers run without a snapshot (or that a cache entry was replaced): a
+// degraded start-up is worth a line on stderr, not one per worker.
+void note_once(std::atomic<bool>& said, const std::string& message) {
+  if (!said.exchange(true)) std::fprintf(stderr, "paddock: %s\n", message.c_str());
+}
+std::atomic<bool> g_said_off{false};
+std::atomic<bool> g_said_replaced{false};
 
 double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -47,9 +60,11 @@ std::string describe_status(int status) {
 
 }  // namespace
 
-WorkerClient::WorkerClient(std::string worker_path) : path_(std::move(worker_path)) {}
+WorkerClient::WorkerClient(std::string worker_path, WorkerOptions options)
+    : path_(std::move(worker_path)), options_(std::move(options)) {}
 
-WorkerClient::WorkerClient(UniqueFd socket, pid_t pid) : adopted_(true), sock_(std::move(socket)), pid_(pid) {}
+WorkerClient::WorkerClient(UniqueFd socket, pid_t pid, WorkerOptions options)
+    : options_(std::move(options)), adopted_(true), sock_(std::move(socket)), pid_(pid) {}
 
 WorkerClient::~WorkerClient() {
   stop();
@@ -82,9 +97,10 @@ void WorkerClient::spawn() {
   sock_ = std::move(ours);
   pid_ = pid;
   reader_ = FrameReader();
+  started_ = false;
 }
 
-void WorkerClient::ensure_started() {
+WorkerClient::Next WorkerClient::ensure_started(std::uint64_t budget_ms, std::string* why) {
   if (sock_) {
     // A worker that died between calls (after a fatal out-of-memory, say) is replaced before it can fail a call.
     int status;
@@ -93,30 +109,141 @@ void WorkerClient::ensure_started() {
       sock_.reset();
     }
   }
-  if (sock_) return;
-  if (adopted_) return;  // failed() reports it
-  spawn();
+  if (!sock_) {
+    started_ = false;
+    if (adopted_) {
+      *why = "the tool worker is not running";
+      return Next::kGone;
+    }
+    spawn();
+  }
+  if (started_) return Next::kMessage;
+  Next n = handshake(budget_ms);
+  if (n == Next::kGone && snapshot_failed_ && !adopted_) {
+    // The worker died taking its snapshot: once more without one.
+    bury(false);
+    spawn();
+    n = handshake(budget_ms);
+  }
+  if (n != Next::kMessage) *why = bury(n == Next::kTimeout);
+  return n;
 }
 
 void WorkerClient::start() {
-  ensure_started();
-  if (!sock_) throw Error("tool worker is not running");
-  json msg;
+  std::string why;
+  if (ensure_started(kStartBudgetMs, &why) != Next::kMessage) throw Error("tool worker did not start: " + why);
+}
+
+WorkerClient::Next WorkerClient::handshake(std::uint64_t budget_ms) {
   call_start_ = now_ms();
   paused_ms_ = 0;
   paused_ = false;
+  json msg;
+  do {
+    if (Next n = next(msg, budget_ms); n != Next::kMessage) return n;
+  } while (msg.value("type", std::string()) != "ready");
+  if (Next n = setup_snapshot(msg); n != Next::kMessage) return n;
+  started_ = true;
+  return Next::kMessage;
+}
+
+void WorkerClient::snapshot_off(const std::string& why) {
+  snapshot_status_ = "none: " + why;
+  note_once(g_said_off, "tool workers run without a startup snapshot: " + why);
+}
+
+WorkerClient::Next WorkerClient::reply(json& msg, std::int64_t id, const std::string& type, std::uint64_t budget_ms) {
   for (;;) {
-    Next n = next(msg, 10000);
-    if (n != Next::kMessage) throw Error("tool worker did not start: " + bury(n == Next::kTimeout));
-    if (msg.value("type", std::string()) == "ready") return;
+    if (Next n = next(msg, budget_ms); n != Next::kMessage) return n;
+    if (msg.value("id", std::int64_t{-1}) == id && msg.value("type", std::string()) == type) return Next::kMessage;
   }
+}
+
+WorkerClient::Next WorkerClient::setup_snapshot(const json& ready) {
+  // Whatever happens below, a worker that gets no snapshot is told so, and makes its first isolate before it
+  // answers (as it does when it takes a snapshot).
+  auto without = [&](const std::string& why) {
+    if (why.empty())
+      snapshot_status_ = "off";
+    else
+      snapshot_off(why);
+    std::int64_t id = next_id_++;
+    if (!send({{"type", "no_snapshot"}, {"id", id}})) return Next::kGone;
+    json answer;
+    return reply(answer, id, "isolate_ready", kStartBudgetMs);
+  };
+  if (!options_.snapshot) return without("");
+  if (snapshot_failed_) return without("an earlier worker died taking its snapshot");
+  auto text = [&](const char* key) {
+    auto it = ready.find(key);
+    return it != ready.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  SnapshotIdentity identity{text("v8"), text("recipe"), text("libnode"), text("exe")};
+  std::string why;
+  std::string key = SnapshotCache::key(identity, &why);
+  if (key.empty()) return without(why);
+  SnapshotCache cache(options_.snapshot_dir);
+  const std::uint64_t budget = kStartBudgetMs;
+  json msg;
+  if (auto blob = cache.load(key, &why)) {
+    std::int64_t id = next_id_++;
+    if (!send({{"type", "snapshot"},
+               {"id", id},
+               {"size", blob->bytes.size()},
+               {"sha256", blob->sha256},
+               {"recipe", identity.recipe}}) ||
+        !send_frame(sock_.get(), blob->bytes))
+      return Next::kGone;
+    Next n = reply(msg, id, "snapshot_loaded", budget);
+    if (n != Next::kMessage) {
+      // V8 died on a blob that passed every check: never offer it again.
+      snapshot_failed_ = true;
+      cache.remove(key);
+      note_once(g_said_off, "a tool worker died loading its snapshot; the cache entry was removed");
+      return n;
+    }
+    if (msg.value("ok", false)) {
+      snapshot_status_ = "loaded";
+      return Next::kMessage;
+    }
+    note_once(g_said_replaced, "the tool worker refused its cached snapshot (" +
+                                   msg.value("error", std::string("no reason")) + "); making a new one");
+  } else if (!why.empty()) {
+    note_once(g_said_replaced, "replacing a tool worker snapshot in the cache: " + why);
+  }
+  // A blob nobody can keep would cost this start more than it saves: only make one for a usable cache.
+  if (!cache.usable(&why)) return without(why);
+  std::int64_t id = next_id_++;
+  if (!send({{"type", "make_snapshot"}, {"id", id}})) return Next::kGone;
+  Next n = reply(msg, id, "snapshot_made", budget);
+  if (n != Next::kMessage) {
+    snapshot_failed_ = true;
+    return n;
+  }
+  if (!msg.value("ok", false)) {
+    snapshot_off("the tool worker could not make one: " + msg.value("error", std::string("no reason")));
+    return Next::kMessage;  // it has spoken: it makes its spares without a snapshot
+  }
+  std::string blob;
+  if (Next r = next_raw(blob, budget); r != Next::kMessage) return r;
+  std::string sha = msg.value("sha256", std::string());
+  if (blob.size() != msg.value("size", std::uint64_t{0}) || sha256_hex(blob) != sha ||
+      msg.value("recipe", std::string()) != identity.recipe) {
+    // The worker made it for itself, but nothing it cannot describe correctly goes into the cache.
+    snapshot_status_ = "none: the tool worker's snapshot did not match its description";
+    return Next::kMessage;
+  }
+  if (!cache.store(key, blob, sha, identity, &why))
+    note_once(g_said_off, "cannot keep the tool worker snapshot: " + why);
+  snapshot_status_ = "made";
+  return Next::kMessage;
 }
 
 bool WorkerClient::send(const json& msg) {
   return sock_ && send_frame(sock_.get(), msg.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-WorkerClient::Next WorkerClient::next(json& msg, std::uint64_t budget_ms) {
+WorkerClient::Next WorkerClient::next_raw(std::string& frame, std::uint64_t budget_ms) {
   for (;;) {
     if (!reader_.has_frame()) {
       int timeout = -1;
@@ -140,10 +267,17 @@ WorkerClient::Next WorkerClient::next(json& msg, std::uint64_t budget_ms) {
         case FrameReader::Status::kTooLarge: return Next::kGone;
       }
     }
-    msg = json::parse(reader_.pop(), nullptr, false);
-    if (!msg.is_object()) return Next::kGone;  // a worker that speaks garbage is as good as dead
+    frame = reader_.pop();
     return Next::kMessage;
   }
+}
+
+WorkerClient::Next WorkerClient::next(json& msg, std::uint64_t budget_ms) {
+  std::string frame;
+  if (Next n = next_raw(frame, budget_ms); n != Next::kMessage) return n;
+  msg = json::parse(frame, nullptr, false);
+  if (!msg.is_object()) return Next::kGone;  // a worker that speaks garbage is as good as dead
+  return Next::kMessage;
 }
 
 std::string WorkerClient::bury(bool kill_first) {
@@ -194,11 +328,13 @@ void WorkerClient::resume_clock() {
 }
 
 ToolResult WorkerClient::call(const ToolCall& call, const HostHandler& host, const LogHandler& log) {
-  ensure_started();
+  std::string why;
+  Next started = ensure_started(call.limits.timeout_ms + kGraceMs, &why);
+  if (started == Next::kTimeout) return failed("timeout", "the tool worker did not start in time and was killed");
+  if (started == Next::kGone) return failed("crash", "tool worker did not start: " + why);
   call_start_ = now_ms();
   paused_ms_ = 0;
   paused_ = false;
-  if (!sock_) return failed("crash", "the tool worker is not running");
   std::int64_t id = next_id_++;
   json request = {{"type", "call"},
                   {"id", id},
@@ -259,6 +395,11 @@ ToolResult WorkerClient::call(const ToolCall& call, const HostHandler& host, con
         r.error = msg.value("error", std::string("tool failed"));
       }
       if (msg.contains("host_calls") && msg["host_calls"].is_array()) r.host_calls = msg["host_calls"];
+      if (auto it = msg.find("isolate"); it != msg.end() && it->is_object()) {
+        r.isolate.serial = it->value("serial", std::int64_t{-1});
+        r.isolate.origin = it->value("origin", std::string());
+        r.isolate.snapshot = it->value("snapshot", false);
+      }
       r.duration_ms = msg.value("duration_ms", now_ms() - call_start_);
       // A fatal out-of-memory: the worker said goodbye and is exiting; replace it next time.
       if (msg.value("worker_exiting", false)) bury(false);
@@ -269,7 +410,12 @@ ToolResult WorkerClient::call(const ToolCall& call, const HostHandler& host, con
 
 ToolDescription WorkerClient::describe(const std::string& source, const ToolLimits& limits) {
   ToolDescription d;
-  ensure_started();
+  std::string why;
+  if (Next started = ensure_started(limits.timeout_ms + kGraceMs, &why); started != Next::kMessage) {
+    d.kind = started == Next::kTimeout ? "timeout" : "crash";
+    d.error = "tool worker did not start: " + why;
+    return d;
+  }
   call_start_ = now_ms();
   paused_ms_ = 0;
   paused_ = false;

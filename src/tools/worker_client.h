@@ -1,6 +1,10 @@
 // The supervisor's side of paddock-tool-worker, free of V8: starts a worker (or adopts one started inside a
 // sandbox), sends calls, answers host requests through a callback, and turns a dead or stuck worker into the
 // call's error (kind "crash" or "timeout") instead of failing itself. Not thread-safe: one call at a time.
+//
+// At start it also gives the worker its startup snapshot (tools/snapshot_cache.h): the cached blob when there is a
+// valid one, otherwise the worker makes one and the client files it. Any failure there only costs the snapshot:
+// the worker runs without one, and stderr says so once per process.
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/snapshot_cache.h"
 #include "tools/worker_protocol.h"
 #include "util/unique_fd.h"
 
@@ -31,6 +36,20 @@ struct ToolCall {
   bool wasm = false;
   std::uint64_t seed = 0;
   std::int64_t time_ms = -1;  // what Date.now() starts at; -1 means the real time
+};
+
+// Which isolate ran a call, as the worker reports it (for tests and benchmarks).
+struct IsolateInfo {
+  std::int64_t serial = -1;  // per worker, never reused
+  std::string origin;        // "kept" (it ran the previous call too), "pool" (made ahead while idle), "new"
+  bool snapshot = false;     // made from the startup snapshot
+};
+
+struct WorkerOptions {
+  // Give workers a startup snapshot from the cache (made and filed on first use).
+  bool snapshot = true;
+  // The snapshot cache; empty: SnapshotCache::default_dir() ($XDG_CACHE_HOME/paddock).
+  std::string snapshot_dir;
 };
 
 struct HostRequest {
@@ -61,6 +80,7 @@ struct ToolResult {
   std::string kind;       // timeout, memory, exception, output_too_large, bad_module, not_authorized, protocol, crash
   nlohmann::json host_calls = nlohmann::json::array();  // [{"fn","ok"[,"error"]}]
   double duration_ms = 0;
+  IsolateInfo isolate;
 };
 
 struct ToolDescription {
@@ -74,16 +94,16 @@ struct ToolDescription {
 class WorkerClient {
  public:
   // Starts `worker_path` with one end of a new socketpair as fd 3, on first use and again after a crash.
-  explicit WorkerClient(std::string worker_path);
+  explicit WorkerClient(std::string worker_path, WorkerOptions options = {});
   // Adopts a worker started elsewhere (inside a sandbox): its socket and its pid (-1 when not ours to reap).
   // Once it dies it is not restarted.
-  WorkerClient(UniqueFd socket, pid_t pid);
+  WorkerClient(UniqueFd socket, pid_t pid, WorkerOptions options = {});
   ~WorkerClient();
   WorkerClient(const WorkerClient&) = delete;
   WorkerClient& operator=(const WorkerClient&) = delete;
 
-  // Starts the worker now and waits for its "ready" message (otherwise the first call does it). Throws
-  // paddock::Error when the worker cannot be started.
+  // Starts the worker now, waits for its "ready" message and gives it its snapshot (otherwise the first call does
+  // it). Throws paddock::Error when the worker cannot be started.
   void start();
   ToolResult call(const ToolCall& call, const HostHandler& host, const LogHandler& log = {});
   ToolDescription describe(const std::string& source, const ToolLimits& limits = {});
@@ -94,22 +114,39 @@ class WorkerClient {
 
   [[nodiscard]] bool running() const { return sock_.valid(); }
   [[nodiscard]] pid_t pid() const { return pid_; }
+  // How the current worker got its snapshot: "loaded" (from the cache), "made" (built now and filed), "off"
+  // (disabled), or "none: <reason>"; empty before the worker started.
+  [[nodiscard]] const std::string& snapshot_status() const { return snapshot_status_; }
   // Closes the socket (the worker exits at end of file) and reaps it, killing it after a short grace period.
   void stop();
 
  private:
   enum class Next { kMessage, kTimeout, kGone };
-  void ensure_started();
+  // Starts the worker if there is none, and completes the start-up exchange within `budget_ms`. On failure the
+  // worker is buried and `why` says how it ended.
+  Next ensure_started(std::uint64_t budget_ms, std::string* why);
   void spawn();
-  // The next message before `budget_ms` of unpaused time has passed.
+  // Waits for "ready", then sets up the snapshot.
+  Next handshake(std::uint64_t budget_ms);
+  // Gives the worker a snapshot (cached, or made now); only the worker's death is a failure.
+  Next setup_snapshot(const nlohmann::json& ready);
+  // The reply of type `type` to request `id`, skipping anything else.
+  Next reply(nlohmann::json& msg, std::int64_t id, const std::string& type, std::uint64_t budget_ms);
+  void snapshot_off(const std::string& why);
+  // The next message (a raw frame for next_raw) before `budget_ms` of unpaused time has passed.
   Next next(nlohmann::json& msg, std::uint64_t budget_ms);
+  Next next_raw(std::string& frame, std::uint64_t budget_ms);
   bool send(const nlohmann::json& msg);
   // Reaps the worker after it failed; returns how it ended ("killed by signal 9 (Killed)").
   std::string bury(bool kill_first);
   ToolResult failed(std::string kind, std::string error) const;
 
   std::string path_;
+  WorkerOptions options_;
   bool adopted_ = false;
+  bool started_ = false;  // the current worker finished its start-up exchange
+  std::string snapshot_status_;
+  bool snapshot_failed_ = false;  // a worker died taking a snapshot: later workers of this client run without
   UniqueFd sock_;
   pid_t pid_ = -1;
   FrameReader reader_;

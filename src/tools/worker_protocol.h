@@ -18,11 +18,29 @@
 //       pause_clock before it starts waiting for a person and resume_clock when it has the answer; the worker
 //       reads them while it waits for host results. Unbalanced pairs are harmless: a call starts with the clock on.
 //
+// Start-up exchange (WorkerClient does it in start(), or before the first call), always before any tool code:
+//   worker -> {"type":"ready","pid":P,"v8":"10.2.154.26-node.37","libnode":"/usr/lib/.../libnode.so.108",
+//              "exe":"/.../paddock-tool-worker","recipe":"<sha256 of prelude, V8 flags, snapshot layout>"}
+//   then the supervisor sends exactly one of:
+//   {"type":"snapshot","id":N,"size":S,"sha256":H,"recipe":R} followed by ONE RAW FRAME of S bytes (not JSON): a
+//       blob from the supervisor's cache (tools/snapshot_cache.h). The worker checks size, SHA-256, recipe and
+//       V8's version stamp before V8 reads a byte, makes its first isolate from it, and answers
+//       {"type":"snapshot_loaded","id":N,"ok":true} (or "ok":false,"error":"..." and carries on without one).
+//   {"type":"make_snapshot","id":N}: the worker builds a blob with v8::SnapshotCreator, uses it, and answers
+//       {"type":"snapshot_made","id":N,"ok":true,"size":S,"sha256":H,"recipe":R} followed by ONE RAW FRAME of S
+//       bytes for the supervisor to file (or "ok":false,"error":"..." and no raw frame).
+//   {"type":"no_snapshot","id":N}: none; the worker makes its first isolate and answers
+//   {"type":"isolate_ready","id":N}. A worker told nothing (an older client) makes its isolates when the first call
+//   comes. Isolates: a snapshot blob holds one prepared context (prelude run, host object built); every call still gets
+//   a fresh context deserialised from it. The worker keeps a spare isolate made ahead while it is idle, so the call
+//   after a termination does not pay for creating one.
+//
 // worker -> supervisor
-//   {"type":"ready","pid":P,"v8":"10.2.154.26-node.37"}      once, at start (no "id"; clients skip it)
+//   {"type":"ready",...}                                       once, at start (no "id"; see above)
 //   {"type":"host","id":N,"seq":K,"fn":"fs.read","args":[...]} a granted host function was called
 //   {"type":"log","id":N,"message":"..."}                      host.log(...): fire and forget, no answer
-//   {"type":"result","id":N,"ok":true,"output":<json>,"host_calls":[{"fn":"fs.read","ok":true}],"duration_ms":D}
+//   {"type":"result","id":N,"ok":true,"output":<json>,"host_calls":[{"fn":"fs.read","ok":true}],"duration_ms":D,
+//    "isolate":{"serial":K,"origin":"kept"|"pool"|"new","snapshot":true}}     (which isolate ran it; informative)
 //   {"type":"result","id":N,"ok":false,"error":"<one line>","kind":"<kind>","host_calls":[...],"duration_ms":D}
 //   {"type":"described","id":N,"ok":true,"description":"..."|null,"input_schema":<json>|null}
 //   {"type":"described","id":N,"ok":false,"error":"...","kind":"..."}
@@ -32,8 +50,8 @@
 //   bomb) ends only the call: the isolate is replaced and the worker stays.
 //
 // Isolation between calls: each call gets a fresh context; after a timeout or memory termination the isolate
-// itself is disposed and recreated (V8 does not promise a usable isolate after TerminateExecution). A change of
-// "memory_bytes" also recreates it (heap limits are fixed at isolate creation).
+// itself is disposed and replaced by the spare (V8 does not promise a usable isolate after TerminateExecution). A
+// change of "memory_bytes" also replaces it (heap limits are fixed at isolate creation).
 //
 // Host functions, as tools see them (`host` is the default export's second argument):
 //   async: host.fs.read(path), host.fs.write(path, data), host.fs.list(path), host.fetch(url, options),

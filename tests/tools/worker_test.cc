@@ -1,5 +1,6 @@
 // paddock-tool-worker end to end through WorkerClient: the tool contract, the hardened isolate, the limits, and a
-// worker dying under the client.
+// worker dying under the client. Every ToolWorker test runs twice: with the startup snapshot and without, and
+// must see the same behaviour.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "tools/worker_client.h"
+#include "worker_test_support.h"
 
 namespace paddock::tools {
 namespace {
@@ -26,27 +28,11 @@ using ::testing::HasSubstr;
 
 constexpr std::int64_t kTime = 1764000000000;
 
-std::string worker_path() {
-  const char* p = std::getenv("PADDOCK_TOOL_WORKER");
-  return p ? p : "src/paddock-tool-worker";
-}
-
 ToolCall make_call(std::string source, json input = nullptr) {
-  ToolCall c;
-  c.tool = "test";
-  c.source = std::move(source);
-  c.input = std::move(input);
-  c.seed = 12345;
-  c.time_ms = kTime;
-  c.limits.timeout_ms = 2000;
-  return c;
+  return make_test_call(std::move(source), std::move(input), kTime);
 }
 
-HostAnswer refuse_all(const HostRequest&) {
-  return HostAnswer::failure("no host calls expected");
-}
-
-class ToolWorker : public ::testing::Test {
+class ToolWorker : public ::testing::TestWithParam<bool> {
  protected:
   ToolResult run(const ToolCall& call, const HostHandler& host = refuse_all) { return client.call(call, host); }
   ToolResult run(std::string source, json input = nullptr) { return run(make_call(std::move(source), input)); }
@@ -57,10 +43,30 @@ class ToolWorker : public ::testing::Test {
     EXPECT_EQ(r.output, 42);
   }
 
-  WorkerClient client{worker_path()};
+  // Snapshots from a cache shared by the whole test run (the first test makes the blob, the others load it).
+  static WorkerOptions options() { return test_options(GetParam()); }
+
+  WorkerClient client{worker_path(), options()};
 };
 
-TEST_F(ToolWorker, TrivialToolReturnsItsInput) {
+INSTANTIATE_TEST_SUITE_P(Snapshot, ToolWorker, ::testing::Bool(), [](const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "WithSnapshot" : "WithoutSnapshot";
+});
+
+TEST_P(ToolWorker, UsesTheSnapshotOnlyWhenAsked) {
+  ToolResult r = run("export default async () => 1;");
+  ASSERT_TRUE(r.ok) << r.error;
+  if (GetParam()) {
+    EXPECT_THAT(client.snapshot_status(), ::testing::AnyOf("made", "loaded"));
+    EXPECT_TRUE(r.isolate.snapshot);
+  } else {
+    EXPECT_EQ(client.snapshot_status(), "off");
+    EXPECT_FALSE(r.isolate.snapshot);
+  }
+  EXPECT_GT(r.isolate.serial, 0);
+}
+
+TEST_P(ToolWorker, TrivialToolReturnsItsInput) {
   json input = {{"a", 1}, {"b", {"x", "y"}}};
   ToolResult r = run("export default async function (input, host) { return input; }", input);
   ASSERT_TRUE(r.ok) << r.error;
@@ -74,7 +80,7 @@ TEST_F(ToolWorker, TrivialToolReturnsItsInput) {
   EXPECT_TRUE(undef.output.is_null());
 }
 
-TEST_F(ToolWorker, GrantedHostFunctionRoundTrip) {
+TEST_P(ToolWorker, GrantedHostFunctionRoundTrip) {
   ToolCall call = make_call(R"JS(
     export default async function (input, host) {
       const text = await host.fs.read("/data/a.txt");
@@ -98,7 +104,7 @@ TEST_F(ToolWorker, GrantedHostFunctionRoundTrip) {
   EXPECT_EQ(r.host_calls, json::parse(R"([{"fn":"fs.read","ok":true},{"fn":"db.query","ok":true}])"));
 }
 
-TEST_F(ToolWorker, HostFailureRejectsThePromise) {
+TEST_P(ToolWorker, HostFailureRejectsThePromise) {
   ToolCall call = make_call(R"JS(
     export default async function (input, host) {
       try { await host.fs.read("/etc/shadow"); return "read"; } catch (e) { return String(e); }
@@ -110,7 +116,7 @@ TEST_F(ToolWorker, HostFailureRejectsThePromise) {
   EXPECT_EQ(r.host_calls, json::parse(R"([{"fn":"fs.read","ok":false,"error":"path outside grants"}])"));
 }
 
-TEST_F(ToolWorker, UngrantedHostFunctionThrowsNotAuthorizedWithoutAsking) {
+TEST_P(ToolWorker, UngrantedHostFunctionThrowsNotAuthorizedWithoutAsking) {
   ToolCall call = make_call(R"JS(
     export default async function (input, host) {
       const out = [];
@@ -137,7 +143,7 @@ TEST_F(ToolWorker, UngrantedHostFunctionThrowsNotAuthorizedWithoutAsking) {
   EXPECT_THAT(escaped.error, HasSubstr("not authorized: fetch"));
 }
 
-TEST_F(ToolWorker, SecretIsSynchronousAndLogIsFireAndForget) {
+TEST_P(ToolWorker, SecretIsSynchronousAndLogIsFireAndForget) {
   ToolCall call = make_call(R"JS(
     export default async function (input, host) {
       host.log("starting", {n: 1});
@@ -157,7 +163,7 @@ TEST_F(ToolWorker, SecretIsSynchronousAndLogIsFireAndForget) {
   EXPECT_EQ(logs, std::vector<std::string>{R"(starting {"n":1})"});
 }
 
-TEST_F(ToolWorker, ImportsAreRefused) {
+TEST_P(ToolWorker, ImportsAreRefused) {
   ToolResult r = run("import fs from 'fs';\nexport default async () => 1;");
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.kind, "bad_module");
@@ -168,7 +174,7 @@ TEST_F(ToolWorker, ImportsAreRefused) {
   expect_healthy();
 }
 
-TEST_F(ToolWorker, BadModulesAreReported) {
+TEST_P(ToolWorker, BadModulesAreReported) {
   ToolResult syntax = run("export default async function ( {");
   EXPECT_EQ(syntax.kind, "bad_module");
   EXPECT_THAT(syntax.error, HasSubstr("SyntaxError"));
@@ -183,7 +189,7 @@ TEST_F(ToolWorker, BadModulesAreReported) {
   expect_healthy();
 }
 
-TEST_F(ToolWorker, MalformedRequestsAreAnsweredNotFatal) {
+TEST_P(ToolWorker, MalformedRequestsAreAnsweredNotFatal) {
   // Through the client every field is well-typed; speak to a worker directly to send a bad one.
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -216,7 +222,7 @@ TEST_F(ToolWorker, MalformedRequestsAreAnsweredNotFatal) {
   EXPECT_EQ(status, 0);
 }
 
-TEST_F(ToolWorker, EvalAndFunctionFromStringsAreRefused) {
+TEST_P(ToolWorker, EvalAndFunctionFromStringsAreRefused) {
   ToolResult r = run(R"JS(
     export default async function () {
       const out = [];
@@ -237,7 +243,7 @@ constexpr const char* kWasmProbe = R"JS(
     catch (e) { return String(e); }
   })JS";
 
-TEST_F(ToolWorker, WebAssemblyOnlyWhenGranted) {
+TEST_P(ToolWorker, WebAssemblyOnlyWhenGranted) {
   ToolResult refused = run(kWasmProbe);
   ASSERT_TRUE(refused.ok) << refused.error;
   EXPECT_EQ(refused.output, "absent");
@@ -250,7 +256,7 @@ TEST_F(ToolWorker, WebAssemblyOnlyWhenGranted) {
   EXPECT_EQ(again.output, "absent");
 }
 
-TEST_F(ToolWorker, NoSharedMemoryNoTimersNoHostApis) {
+TEST_P(ToolWorker, NoSharedMemoryNoTimersNoHostApis) {
   ToolResult r = run(R"JS(
     export default async function () {
       return [typeof SharedArrayBuffer, typeof Atomics.wait, typeof performance, typeof setTimeout,
@@ -261,7 +267,7 @@ TEST_F(ToolWorker, NoSharedMemoryNoTimersNoHostApis) {
                                       "undefined"])"));
 }
 
-TEST_F(ToolWorker, GlobalsAreOnlyTheLanguageOnes) {
+TEST_P(ToolWorker, GlobalsAreOnlyTheLanguageOnes) {
   ToolResult r = run("export default async () => Object.getOwnPropertyNames(globalThis);");
   ASSERT_TRUE(r.ok) << r.error;
   static const std::vector<std::string> kAllowed = {
@@ -333,7 +339,7 @@ TEST_F(ToolWorker, GlobalsAreOnlyTheLanguageOnes) {
   }
 }
 
-TEST_F(ToolWorker, DateNowIsTheCallTimeAndCoarse) {
+TEST_P(ToolWorker, DateNowIsTheCallTimeAndCoarse) {
   ToolResult r = run(R"JS(
     export default async function () {
       const start = Date.now(), date = new Date().getTime();
@@ -349,7 +355,7 @@ TEST_F(ToolWorker, DateNowIsTheCallTimeAndCoarse) {
   EXPECT_EQ(later % 100, 0) << later;
 }
 
-TEST_F(ToolWorker, MathRandomFollowsTheSeed) {
+TEST_P(ToolWorker, MathRandomFollowsTheSeed) {
   const char* source = "export default async () => [Math.random(), Math.random(), Math.random()];";
   ToolCall a = make_call(source);
   a.seed = 7;
@@ -365,7 +371,7 @@ TEST_F(ToolWorker, MathRandomFollowsTheSeed) {
   }
 }
 
-TEST_F(ToolWorker, InfiniteLoopTimesOut) {
+TEST_P(ToolWorker, InfiniteLoopTimesOut) {
   ToolCall call = make_call("export default async () => { for (;;) {} };");
   call.limits.timeout_ms = 300;
   auto t0 = std::chrono::steady_clock::now();
@@ -378,7 +384,7 @@ TEST_F(ToolWorker, InfiniteLoopTimesOut) {
   expect_healthy();
 }
 
-TEST_F(ToolWorker, InfinitePromiseChainTimesOut) {
+TEST_P(ToolWorker, InfinitePromiseChainTimesOut) {
   ToolCall call = make_call("export default async () => { for (;;) await null; };");
   call.limits.timeout_ms = 300;
   ToolResult r = run(call);
@@ -391,7 +397,7 @@ TEST_F(ToolWorker, InfinitePromiseChainTimesOut) {
   expect_healthy();
 }
 
-TEST_F(ToolWorker, WaitingForTheHostCountsUnlessTheClockIsPaused) {
+TEST_P(ToolWorker, WaitingForTheHostCountsUnlessTheClockIsPaused) {
   ToolCall call = make_call("export default async (i, host) => await host.fetch('https://example.com');");
   call.grants = {"fetch"};
   call.limits.timeout_ms = 300;
@@ -410,7 +416,7 @@ TEST_F(ToolWorker, WaitingForTheHostCountsUnlessTheClockIsPaused) {
   EXPECT_EQ(approved.output, "approved");
 }
 
-TEST_F(ToolWorker, HeapBombEndsWithMemoryAndTheWorkerSurvives) {
+TEST_P(ToolWorker, HeapBombEndsWithMemoryAndTheWorkerSurvives) {
   ToolCall call = make_call("export default async () => { const a = []; for (;;) a.push({n: a.length, s: [1, 2]}); };");
   call.limits.memory_bytes = 32u << 20;
   ToolResult r = run(call);
@@ -421,7 +427,7 @@ TEST_F(ToolWorker, HeapBombEndsWithMemoryAndTheWorkerSurvives) {
   EXPECT_EQ(client.pid(), pid);  // the same worker: only its isolate was replaced
 }
 
-TEST_F(ToolWorker, HugeArrayFillIsACleanError) {
+TEST_P(ToolWorker, HugeArrayFillIsACleanError) {
   // One allocation past every limit: V8 cannot unwind it, so the worker reports the call and exits; the client
   // starts a new worker for the next call.
   ToolResult r = run("export default async () => { new Array(2e8).fill(0); return 1; };");
@@ -430,7 +436,7 @@ TEST_F(ToolWorker, HugeArrayFillIsACleanError) {
   expect_healthy();
 }
 
-TEST_F(ToolWorker, GiantBuffersAreRangeErrors) {
+TEST_P(ToolWorker, GiantBuffersAreRangeErrors) {
   for (const char* expr : {"new ArrayBuffer(2 ** 31)", "new Uint8Array(2 ** 31)", "new Float64Array(2 ** 28)"}) {
     ToolResult r = run(std::string("export default async () => { const b = ") + expr + "; return b.byteLength; };");
     EXPECT_FALSE(r.ok) << expr;
@@ -441,14 +447,14 @@ TEST_F(ToolWorker, GiantBuffersAreRangeErrors) {
   EXPECT_EQ(small.output, 1 << 20);
 }
 
-TEST_F(ToolWorker, DeepRecursionIsARangeError) {
+TEST_P(ToolWorker, DeepRecursionIsARangeError) {
   ToolResult r = run("export default async () => { const f = (n) => f(n + 1) + 1; return f(0); };");
   EXPECT_EQ(r.kind, "exception");
   EXPECT_THAT(r.error, HasSubstr("Maximum call stack size exceeded"));
   expect_healthy();
 }
 
-TEST_F(ToolWorker, OutputOverTheCapIsRefused) {
+TEST_P(ToolWorker, OutputOverTheCapIsRefused) {
   ToolCall call = make_call("export default async () => 'x'.repeat(2000);");
   call.limits.max_output_bytes = 1000;
   ToolResult r = run(call);
@@ -459,7 +465,7 @@ TEST_F(ToolWorker, OutputOverTheCapIsRefused) {
   EXPECT_EQ(cyclic.kind, "exception");
 }
 
-TEST_F(ToolWorker, KilledWorkerIsReportedAsACrash) {
+TEST_P(ToolWorker, KilledWorkerIsReportedAsACrash) {
   ToolCall call = make_call("export default async (i, host) => await host.fs.list('/');");
   call.grants = {"fs.list"};
   ToolResult r = run(call, [&](const HostRequest&) {
@@ -473,7 +479,7 @@ TEST_F(ToolWorker, KilledWorkerIsReportedAsACrash) {
   expect_healthy();  // a new worker
 }
 
-TEST_F(ToolWorker, DescribeReadsTheExportsWithoutRunningTheTool) {
+TEST_P(ToolWorker, DescribeReadsTheExportsWithoutRunningTheTool) {
   ToolDescription d = client.describe(R"JS(
     export const description = "Send an email";
     export const input = { type: "object", properties: { to: { type: "string" } }, required: ["to"] };
@@ -490,8 +496,8 @@ TEST_F(ToolWorker, DescribeReadsTheExportsWithoutRunningTheTool) {
   EXPECT_EQ(bad.kind, "bad_module");
 }
 
-TEST_F(ToolWorker, StartThrowsForAMissingWorker) {
-  WorkerClient missing("/nonexistent/paddock-tool-worker");
+TEST_P(ToolWorker, StartThrowsForAMissingWorker) {
+  WorkerClient missing("/nonexistent/paddock-tool-worker", test_options());
   EXPECT_THROW(missing.start(), std::exception);
 }
 
@@ -506,21 +512,21 @@ std::string fake_worker(const std::string& name, const std::string& body) {
 }
 
 TEST(ToolWorkerClient, GarbageFromTheWorkerIsACrash) {
-  WorkerClient client(fake_worker("garbage-worker", "printf 'garbage that is no frame' >&3; sleep 5"));
+  WorkerClient client(fake_worker("garbage-worker", "printf 'garbage that is no frame' >&3; sleep 5"), test_options());
   ToolResult r = client.call(make_call("export default async () => 1;"), refuse_all);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.kind, "crash");
 }
 
 TEST(ToolWorkerClient, AWorkerThatExitsIsACrash) {
-  WorkerClient client(fake_worker("exiting-worker", "exit 3"));
+  WorkerClient client(fake_worker("exiting-worker", "exit 3"), test_options());
   ToolResult r = client.call(make_call("export default async () => 1;"), refuse_all);
   EXPECT_EQ(r.kind, "crash");
   EXPECT_THAT(r.error, HasSubstr("exited with status 3"));
 }
 
 TEST(ToolWorkerClient, ASilentWorkerIsKilledAfterTheGracePeriod) {
-  WorkerClient client(fake_worker("silent-worker", "exec sleep 60"));
+  WorkerClient client(fake_worker("silent-worker", "exec sleep 60"), test_options());
   ToolCall call = make_call("export default async () => 1;");
   call.limits.timeout_ms = 100;
   ToolResult r = client.call(call, refuse_all);
@@ -541,7 +547,7 @@ TEST(ToolWorkerClient, TheWorkerExitsCleanlyAtEndOfFile) {
   }
   ::close(sv[1]);
   {
-    WorkerClient adopted(UniqueFd(sv[0]), -1);  // not ours to reap: this test waits itself
+    WorkerClient adopted(UniqueFd(sv[0]), -1, test_options());  // not ours to reap: this test waits itself
     ToolResult r = adopted.call(make_call("export default async (i) => i;", 5), refuse_all);
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.output, 5);
@@ -558,15 +564,19 @@ double percentile(std::vector<double> v, double p) {
 }
 
 // Not a timing assertion (CI machines are noisy): prints the figures, fails only on absurd ones.
-TEST_F(ToolWorker, LatencyWarmAndCold) {
+TEST_P(ToolWorker, LatencyWarmAndCold) {
   std::vector<double> cold;
+  std::vector<double> first;
+  ToolCall call = make_call("export default async (input) => ({ echo: input });", json{{"q", "x"}});
   for (int i = 0; i < 10; ++i) {
-    WorkerClient fresh(worker_path());
+    WorkerClient fresh(worker_path(), options());
     auto t0 = std::chrono::steady_clock::now();
     fresh.start();
-    cold.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    auto t1 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(fresh.call(call, refuse_all).ok);
+    cold.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    first.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count());
   }
-  ToolCall call = make_call("export default async (input) => ({ echo: input });", json{{"q", "x"}});
   ASSERT_TRUE(run(call).ok);
   std::vector<double> warm;
   for (int i = 0; i < 500; ++i) {
@@ -575,8 +585,11 @@ TEST_F(ToolWorker, LatencyWarmAndCold) {
     warm.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     ASSERT_TRUE(r.ok);
   }
-  std::printf("tool worker: cold start (spawn to ready) p50 %.2f ms; warm trivial call p50 %.3f ms, p99 %.3f ms\n",
-              percentile(cold, 0.5), percentile(warm, 0.5), percentile(warm, 0.99));
+  std::printf(
+      "tool worker (%s): cold start (spawn to ready) p50 %.2f ms; first call p50 %.3f ms; warm trivial call p50 %.3f "
+      "ms, p99 %.3f ms\n",
+      GetParam() ? "snapshot" : "no snapshot", percentile(cold, 0.5), percentile(first, 0.5), percentile(warm, 0.5),
+      percentile(warm, 0.99));
   EXPECT_LT(percentile(warm, 0.5), 50.0);
 }
 

@@ -27,6 +27,31 @@ void Channel::send(const nlohmann::json& msg) {
   }
 }
 
+void Channel::send_raw(std::string_view bytes) {
+  if (!send_frame(fd_, bytes)) {
+    if (errno == EMSGSIZE) lost("raw frame over the 16 MiB frame limit", 2);
+    lost(nullptr, 0);
+  }
+}
+
+std::string Channel::next_raw() {
+  std::string frame;
+  switch (reader_.read(fd_, frame)) {
+    case FrameReader::Status::kFrame: return frame;
+    case FrameReader::Status::kPartial:
+    case FrameReader::Status::kEof: lost(nullptr, 0);
+    case FrameReader::Status::kError: lost(std::strerror(errno), 2);
+    case FrameReader::Status::kTooLarge: lost("frame over the 16 MiB limit", 2);
+  }
+  lost("frame reader failed", 2);
+}
+
+bool Channel::readable_now() {
+  if (reader_.has_frame()) return true;
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;  // an error counts as readable: next() reports it
+}
+
 Channel::Wait Channel::next(nlohmann::json& msg, int wake_fd) {
   for (;;) {
     if (!reader_.has_frame()) {

@@ -2,7 +2,6 @@
 
 #include <v8-container.h>
 #include <v8-exception.h>
-#include <v8-external.h>
 #include <v8-function.h>
 #include <v8-isolate.h>
 #include <v8-json.h>
@@ -20,6 +19,12 @@ constexpr std::size_t kMaxLogPerCall = 1u << 20;
 // host_calls is an audit summary, not a transcript.
 constexpr std::size_t kMaxRecords = 1000;
 
+// The bridge of the call in progress: the worker runs one call at a time, on one thread.
+HostBridge* g_active = nullptr;
+
+// Every C++ address a snapshot may refer to. Given to SnapshotCreator and to every isolate made from the blob.
+const std::intptr_t kExternalReferences[] = {reinterpret_cast<std::intptr_t>(&HostBridge::invoke_callback), 0};
+
 v8::Local<v8::String> str(v8::Isolate* isolate, std::string_view s) {
   return v8::String::NewFromUtf8(isolate, s.data(), v8::NewStringType::kNormal, static_cast<int>(s.size()))
       .ToLocalChecked();
@@ -35,19 +40,26 @@ std::string utf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
 HostBridge::HostBridge(v8::Isolate* isolate, Channel& channel, Watchdog& watchdog, std::int64_t call_id,
                        const nlohmann::json& grants)
     : isolate_(isolate), channel_(channel), watchdog_(watchdog), call_id_(call_id) {
+  g_active = this;
   for (std::size_t i = 0; i < kFunctions; ++i) {
-    slots_[i] = Slot{this, i};
     if (grants.is_array())
       for (const auto& g : grants)
         if (g.is_string() && g.get<std::string>() == kHostFunctions[i]) granted_[i] = true;
   }
 }
 
-HostBridge::~HostBridge() = default;
+HostBridge::~HostBridge() {
+  if (g_active == this) g_active = nullptr;
+}
 
-v8::Local<v8::Object> HostBridge::make_host_object(v8::Local<v8::Context> context) {
-  v8::EscapableHandleScope scope(isolate_);
-  v8::Local<v8::Object> host = v8::Object::New(isolate_);
+const std::intptr_t* HostBridge::external_references() {
+  return kExternalReferences;
+}
+
+v8::MaybeLocal<v8::Object> HostBridge::make_host_object(v8::Local<v8::Context> context) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::EscapableHandleScope scope(isolate);
+  v8::Local<v8::Object> host = v8::Object::New(isolate);
   std::map<std::string, v8::Local<v8::Object>, std::less<>> namespaces;
   for (std::size_t i = 0; i < kFunctions; ++i) {
     std::string_view name = kHostFunctions[i];
@@ -58,29 +70,40 @@ v8::Local<v8::Object> HostBridge::make_host_object(v8::Local<v8::Context> contex
       leaf = name.substr(dot + 1);
       auto it = namespaces.find(ns);
       if (it == namespaces.end()) {
-        it = namespaces.emplace(ns, v8::Object::New(isolate_)).first;
-        host->Set(context, str(isolate_, ns), it->second).Check();
+        it = namespaces.emplace(ns, v8::Object::New(isolate)).first;
+        if (host->Set(context, str(isolate, ns), it->second).IsNothing()) return {};
       }
       target = it->second;
     }
-    v8::Local<v8::Function> fn =
-        v8::Function::New(context, &HostBridge::invoke, v8::External::New(isolate_, &slots_[i]), 0,
-                          v8::ConstructorBehavior::kThrow)
-            .ToLocalChecked();
-    fn->SetName(str(isolate_, leaf));
-    target->Set(context, str(isolate_, leaf), fn).Check();
+    // The function's data is its index in kHostFunctions: a number, which a snapshot can hold (a pointer cannot).
+    v8::Local<v8::Function> fn;
+    if (!v8::Function::New(context, &HostBridge::invoke_callback,
+                           v8::Integer::NewFromUnsigned(isolate, static_cast<std::uint32_t>(i)), 0,
+                           v8::ConstructorBehavior::kThrow)
+             .ToLocal(&fn))
+      return {};
+    fn->SetName(str(isolate, leaf));
+    if (target->Set(context, str(isolate, leaf), fn).IsNothing()) return {};
   }
   // Frozen: a tool cannot swap a host function for one that a later library call would trust.
-  for (auto& [ns, obj] : namespaces) obj->SetIntegrityLevel(context, v8::IntegrityLevel::kFrozen).Check();
-  host->SetIntegrityLevel(context, v8::IntegrityLevel::kFrozen).Check();
+  for (auto& [ns, obj] : namespaces)
+    if (obj->SetIntegrityLevel(context, v8::IntegrityLevel::kFrozen).IsNothing()) return {};
+  if (host->SetIntegrityLevel(context, v8::IntegrityLevel::kFrozen).IsNothing()) return {};
   return scope.Escape(host);
 }
 
-void HostBridge::invoke(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  auto* slot = static_cast<Slot*>(info.Data().As<v8::External>()->Value());
-  HostBridge& self = *slot->bridge;
-  std::string_view name = kHostFunctions[slot->index];
-  if (!self.granted_[slot->index]) {
+void HostBridge::invoke_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  std::size_t index = kFunctions;
+  if (info.Data()->IsUint32()) index = info.Data().As<v8::Uint32>()->Value();
+  if (g_active == nullptr || g_active->isolate_ != isolate || index >= kFunctions) {
+    // A host function outliving its call (impossible: each call's context is new) is refused, not trusted.
+    isolate->ThrowException(v8::Exception::Error(str(isolate, "host function called outside its call")));
+    return;
+  }
+  HostBridge& self = *g_active;
+  std::string_view name = kHostFunctions[index];
+  if (!self.granted_[index]) {
     std::string message = "not authorized: " + std::string(name);
     if (self.records_.size() < kMaxRecords) self.records_.push_back(Record{std::string(name), false, message});
     v8::Local<v8::Value> error = self.make_error(message);
@@ -95,7 +118,7 @@ void HostBridge::invoke(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
   if (name == "secret") return self.call_secret(info);
   if (name == "log") return self.call_log(info);
-  self.call_async(info, slot->index);
+  self.call_async(info, index);
 }
 
 std::optional<std::uint64_t> HostBridge::send_request(const v8::FunctionCallbackInfo<v8::Value>& info,

@@ -1,5 +1,8 @@
 // The `host` object a tool receives and the traffic behind it: each granted call becomes a "host" message, each
 // "host_result" settles the matching Promise. Ungranted functions exist and refuse locally.
+//
+// The host object itself holds no pointer into C++ (only each function's index), so it can live in a startup
+// snapshot: its functions find the call's bridge through HostBridge::active(), the one bridge alive at a time.
 #pragma once
 
 #include <v8-context.h>
@@ -10,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,7 +34,12 @@ class HostBridge {
   HostBridge(const HostBridge&) = delete;
   HostBridge& operator=(const HostBridge&) = delete;
 
-  v8::Local<v8::Object> make_host_object(v8::Local<v8::Context> context);
+  // The frozen host object of `context`, the same for every call: built into the snapshot, or per call without one.
+  static v8::MaybeLocal<v8::Object> make_host_object(v8::Local<v8::Context> context);
+  // The C++ functions the host object's functions call: the snapshot's external references (null-terminated).
+  static const std::intptr_t* external_references();
+  // What every host function calls (its data is the index in kHostFunctions).
+  static void invoke_callback(const v8::FunctionCallbackInfo<v8::Value>& info);
 
   // Host calls still waiting for their answer.
   [[nodiscard]] std::size_t pending() const { return pending_.size(); }
@@ -42,17 +51,12 @@ class HostBridge {
 
  private:
   static constexpr std::size_t kFunctions = std::size(kHostFunctions);
-  struct Slot {
-    HostBridge* bridge;
-    std::size_t index;
-  };
   struct Record {
     std::string fn;
     std::optional<bool> ok;  // empty while unanswered
     std::string error;
   };
 
-  static void invoke(const v8::FunctionCallbackInfo<v8::Value>& info);
   void call_async(const v8::FunctionCallbackInfo<v8::Value>& info, std::size_t index);
   void call_secret(const v8::FunctionCallbackInfo<v8::Value>& info);
   void call_log(const v8::FunctionCallbackInfo<v8::Value>& info);
@@ -68,7 +72,6 @@ class HostBridge {
   Watchdog& watchdog_;
   std::int64_t call_id_;
   std::array<bool, kFunctions> granted_{};
-  std::array<Slot, kFunctions> slots_{};
   std::uint64_t next_seq_ = 1;
   std::vector<Record> records_;
   std::map<std::uint64_t, std::size_t> seq_record_;  // seq -> index in records_

@@ -22,6 +22,7 @@
 #include "tools/worker/hardening.h"
 #include "tools/worker/host_bridge.h"
 #include "tools/worker/platform.h"
+#include "tools/worker/snapshot.h"
 #include "tools/worker_protocol.h"
 
 namespace paddock::tools {
@@ -163,40 +164,95 @@ struct IsolateRunner::Failure {
   std::string error;
 };
 
-IsolateRunner::IsolateRunner(Channel& channel, Watchdog& watchdog) : channel_(channel), watchdog_(watchdog) {}
+IsolateRunner::IsolateRunner(Channel& channel, Watchdog& watchdog)
+    : channel_(channel), watchdog_(watchdog), pool_memory_(kDefaultMemoryBytes) {}
 
 IsolateRunner::~IsolateRunner() {
-  dispose_isolate();
+  drop_isolates();
+}
+
+IsolateRunner::Slot IsolateRunner::make_slot(std::size_t memory_bytes) {
+  Slot slot;
+  slot.allocator = std::make_unique<BudgetAllocator>();
+  slot.guard = std::make_unique<HeapGuard>();
+  v8::Isolate::CreateParams params;
+  params.array_buffer_allocator = slot.allocator.get();
+  params.constraints.ConfigureDefaultsFromHeapSize(0, memory_bytes);
+  if (v8::StartupData* blob = current_snapshot()) {
+    params.snapshot_blob = blob;
+    params.external_references = HostBridge::external_references();
+    slot.from_snapshot = true;
+  }
+  slot.isolate = v8::Isolate::New(params);
+  slot.memory_bytes = memory_bytes;
+  slot.serial = next_serial_++;
+  slot.isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+  slot.isolate->SetOOMErrorHandler(&on_oom);
+  slot.isolate->SetFatalErrorHandler(&on_fatal);
+  slot.isolate->SetHostImportModuleDynamicallyCallback(&refuse_dynamic_import);
+  harden_isolate(slot.isolate);
+  slot.guard->install(slot.isolate);
+  return slot;
+}
+
+void IsolateRunner::dispose(Slot& slot) {
+  if (!slot.isolate) return;
+  slot.isolate->Dispose();
+  slot.isolate = nullptr;
+  slot.allocator.reset();
+  slot.guard.reset();
 }
 
 void IsolateRunner::ensure_isolate(std::size_t memory_bytes) {
-  if (isolate_ && isolate_memory_ == memory_bytes) return;
-  dispose_isolate();
-  allocator_ = std::make_unique<BudgetAllocator>();
-  guard_ = std::make_unique<HeapGuard>();
-  v8::Isolate::CreateParams params;
-  params.array_buffer_allocator = allocator_.get();
-  params.constraints.ConfigureDefaultsFromHeapSize(0, memory_bytes);
-  isolate_ = v8::Isolate::New(params);
-  isolate_memory_ = memory_bytes;
-  isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
-  isolate_->SetOOMErrorHandler(&on_oom);
-  isolate_->SetFatalErrorHandler(&on_fatal);
-  isolate_->SetHostImportModuleDynamicallyCallback(&refuse_dynamic_import);
-  harden_isolate(isolate_);
-  guard_->install(isolate_);
+  pool_memory_ = memory_bytes;
+  if (current_ && current_->memory_bytes == memory_bytes) {
+    current_origin_ = "kept";
+    return;
+  }
+  dispose_current();
+  for (auto it = spares_.begin(); it != spares_.end(); ++it) {
+    if (it->memory_bytes != memory_bytes) continue;
+    current_ = std::move(*it);
+    spares_.erase(it);
+    current_origin_ = "pool";
+    return;
+  }
+  current_ = make_slot(memory_bytes);
+  current_origin_ = "new";
 }
 
-void IsolateRunner::dispose_isolate() {
-  if (!isolate_) return;
-  isolate_->Dispose();
-  isolate_ = nullptr;
-  allocator_.reset();
-  guard_.reset();
+void IsolateRunner::dispose_current() {
+  if (!current_) return;
+  dispose(*current_);
+  current_.reset();
+}
+
+bool IsolateRunner::fill_pool() {
+  // Spares made for another memory limit go first, one at a time: disposing also takes a while.
+  for (auto it = spares_.begin(); it != spares_.end(); ++it) {
+    if (it->memory_bytes == pool_memory_) continue;
+    dispose(*it);
+    spares_.erase(it);
+    return true;
+  }
+  if (spares_.size() >= kPoolSize) return false;
+  spares_.push_back(make_slot(pool_memory_));
+  return true;
+}
+
+void IsolateRunner::drop_isolates() {
+  dispose_current();
+  for (Slot& s : spares_) dispose(s);
+  spares_.clear();
 }
 
 bool IsolateRunner::terminated() const {
-  return watchdog_.fired() || (guard_ && guard_->exceeded());
+  return watchdog_.fired() || (current_ && current_->guard->exceeded());
+}
+
+json IsolateRunner::isolate_info() const {
+  if (!current_) return nullptr;
+  return {{"serial", current_->serial}, {"origin", current_origin_}, {"snapshot", current_->from_snapshot}};
 }
 
 namespace {
@@ -234,7 +290,9 @@ json IsolateRunner::call(const json& request) {
   std::string tool = request.value("tool", std::string("tool"));
 
   ensure_isolate(limits.memory_bytes);
-  allocator_->set_budget(limits.memory_bytes);
+  v8::Isolate* isolate = current_->isolate;
+  current_->allocator->set_budget(limits.memory_bytes);
+  json isolate_used = isolate_info();
   set_call_clock(static_cast<double>(
       request.contains("time_ms") && request["time_ms"].is_number() ? request["time_ms"].get<double>() : 0.0));
   bool wasm = request.value("wasm", false);
@@ -244,76 +302,78 @@ json IsolateRunner::call(const json& request) {
   std::optional<Failure> failure;
   std::optional<json> output;
   json host_calls = json::array();
-  watchdog_.arm(isolate_, std::chrono::milliseconds(limits.timeout_ms));
+  watchdog_.arm(isolate, std::chrono::milliseconds(limits.timeout_ms));
   {
-    v8::Isolate::Scope isolate_scope(isolate_);
-    v8::HandleScope handles(isolate_);
-    v8::Local<v8::Context> context = v8::Context::New(isolate_);
+    v8::Isolate::Scope isolate_scope(isolate);
+    v8::HandleScope handles(isolate);
+    ContextKit kit;
+    bool kit_ok = new_context(isolate, current_->from_snapshot, &kit);
+    v8::Local<v8::Context> context = kit.context;
     v8::Context::Scope context_scope(context);
-    HostBridge bridge(isolate_, channel_, watchdog_, id, request.contains("grants") ? request["grants"] : json());
+    HostBridge bridge(isolate, channel_, watchdog_, id, request.contains("grants") ? request["grants"] : json());
     auto is_terminated = [this] { return terminated(); };
     auto fail = [&](const char* kind, const std::string& error) {
       if (terminated())
-        failure = guard_->exceeded()
+        failure = current_->guard->exceeded()
                       ? Failure{"memory", "memory limit of " + std::to_string(limits.memory_bytes) + " bytes exceeded"}
                       : Failure{"timeout", "timed out after " + std::to_string(limits.timeout_ms) + " ms"};
       else
         failure = Failure{kind, error};
     };
 
-    v8::TryCatch tc(isolate_);
+    v8::TryCatch tc(isolate);
     v8::Local<v8::Module> module;
     v8::Local<v8::Value> value;
-    if (!harden_context(isolate_, context, get_u64(request, "seed", 0), wasm)) {
-      fail("exception", "context setup failed: " + describe_exception(isolate_, tc.Exception()));
+    if (!kit_ok || !harden_context(isolate, kit, get_u64(request, "seed", 0), wasm)) {
+      fail("exception", "context setup failed: " + describe_exception(isolate, tc.Exception()));
     } else {
-      v8::ScriptOrigin origin(isolate_, v8_str(isolate_, tool + ".mjs"), 0, 0, false, -1, {}, false, false, true);
-      v8::ScriptCompiler::Source source(v8_str(isolate_, request["source"].get_ref<const std::string&>()), origin);
-      if (!v8::ScriptCompiler::CompileModule(isolate_, &source).ToLocal(&module)) {
-        fail("bad_module", describe_exception(isolate_, tc.Exception(), tc.Message()));
+      v8::ScriptOrigin origin(isolate, v8_str(isolate, tool + ".mjs"), 0, 0, false, -1, {}, false, false, true);
+      v8::ScriptCompiler::Source source(v8_str(isolate, request["source"].get_ref<const std::string&>()), origin);
+      if (!v8::ScriptCompiler::CompileModule(isolate, &source).ToLocal(&module)) {
+        fail("bad_module", describe_exception(isolate, tc.Exception(), tc.Message()));
       } else if (!module->InstantiateModule(context, &refuse_import).FromMaybe(false)) {
-        fail("bad_module", describe_exception(isolate_, tc.Exception()));
+        fail("bad_module", describe_exception(isolate, tc.Exception()));
       } else if (!module->Evaluate(context).ToLocal(&value)) {
-        fail("bad_module", describe_exception(isolate_, tc.Exception()));
+        fail("bad_module", describe_exception(isolate, tc.Exception()));
       }
     }
     // Top-level code runs before the default export: its promise (top-level await) must settle first.
     if (!failure && value->IsPromise()) {
       auto p = value.As<v8::Promise>();
-      Settle s = settle(isolate_, p, nullptr, is_terminated);
+      Settle s = settle(isolate, p, nullptr, is_terminated);
       if (s == Settle::kTerminated)
         fail("timeout", "");
       else if (s == Settle::kStuck)
         fail("bad_module", "the module's top-level await never settles");
       else if (p->State() == v8::Promise::kRejected)
-        fail("bad_module", describe_exception(isolate_, p->Result()));
+        fail("bad_module", describe_exception(isolate, p->Result()));
     }
     v8::Local<v8::Value> entry;
     if (!failure) {
       auto ns = module->GetModuleNamespace().As<v8::Object>();
-      if (!ns->Get(context, v8_str(isolate_, "default")).ToLocal(&entry) || !entry->IsFunction())
+      if (!ns->Get(context, v8_str(isolate, "default")).ToLocal(&entry) || !entry->IsFunction())
         fail("bad_module", "the module has no default export function");
     }
     if (!failure) {
       v8::Local<v8::Value> input;
-      if (!v8::JSON::Parse(context, v8_str(isolate_, request.value("input", json()).dump())).ToLocal(&input))
-        input = v8::Null(isolate_);
-      v8::Local<v8::Value> args[] = {input, bridge.make_host_object(context)};
-      if (!entry.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 2, args).ToLocal(&value)) {
+      if (!v8::JSON::Parse(context, v8_str(isolate, request.value("input", json()).dump())).ToLocal(&input))
+        input = v8::Null(isolate);
+      v8::Local<v8::Value> args[] = {input, kit.host};
+      if (!entry.As<v8::Function>()->Call(context, v8::Undefined(isolate), 2, args).ToLocal(&value)) {
         v8::Local<v8::Value> e = tc.Exception();
-        fail(is_not_authorized_error(isolate_, e) ? "not_authorized" : "exception", describe_exception(isolate_, e));
+        fail(is_not_authorized_error(isolate, e) ? "not_authorized" : "exception", describe_exception(isolate, e));
       }
     }
     if (!failure && value->IsPromise()) {
       auto p = value.As<v8::Promise>();
-      Settle s = settle(isolate_, p, &bridge, is_terminated);
+      Settle s = settle(isolate, p, &bridge, is_terminated);
       if (s == Settle::kTerminated) {
         fail("timeout", "");
       } else if (s == Settle::kStuck) {
         fail("exception", "the tool's promise never settles (nothing left to wait for)");
       } else if (p->State() == v8::Promise::kRejected) {
         v8::Local<v8::Value> e = p->Result();
-        fail(is_not_authorized_error(isolate_, e) ? "not_authorized" : "exception", describe_exception(isolate_, e));
+        fail(is_not_authorized_error(isolate, e) ? "not_authorized" : "exception", describe_exception(isolate, e));
       } else {
         value = p->Result();
       }
@@ -323,11 +383,11 @@ json IsolateRunner::call(const json& request) {
       if (value->IsUndefined()) {
         output = json();
       } else if (!v8::JSON::Stringify(context, value).ToLocal(&text)) {
-        fail("exception", "the result is not JSON: " + describe_exception(isolate_, tc.Exception()));
-      } else if (static_cast<std::size_t>(text->Utf8Length(isolate_)) > limits.max_output_bytes) {
+        fail("exception", "the result is not JSON: " + describe_exception(isolate, tc.Exception()));
+      } else if (static_cast<std::size_t>(text->Utf8Length(isolate)) > limits.max_output_bytes) {
         fail("output_too_large", "the result is over " + std::to_string(limits.max_output_bytes) + " bytes");
       } else {
-        v8::String::Utf8Value utf8(isolate_, text);
+        v8::String::Utf8Value utf8(isolate, text);
         json parsed = json::parse(*utf8, *utf8 + utf8.length(), nullptr, false);
         if (parsed.is_discarded())
           fail("exception", "the result is not valid JSON text (a lone surrogate?)");
@@ -340,11 +400,11 @@ json IsolateRunner::call(const json& request) {
   watchdog_.disarm();
   g_current = {};
   // Any termination, even one that landed after the result was ready, poisons the isolate.
-  if (terminated() || isolate_->IsExecutionTerminating()) {
-    dispose_isolate();
+  if (terminated() || isolate->IsExecutionTerminating()) {
+    dispose_current();
   } else {
-    isolate_->ContextDisposedNotification();
-    pump_platform_tasks(isolate_);
+    isolate->ContextDisposedNotification();
+    pump_platform_tasks(isolate);
   }
 
   auto duration = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -355,6 +415,7 @@ json IsolateRunner::call(const json& request) {
   }
   reply["host_calls"] = std::move(host_calls);
   reply["duration_ms"] = duration;
+  reply["isolate"] = std::move(isolate_used);
   return reply;
 }
 
@@ -367,7 +428,9 @@ json IsolateRunner::describe(const json& request) {
   }
   Limits limits = Limits::from(request);
   ensure_isolate(limits.memory_bytes);
-  allocator_->set_budget(limits.memory_bytes);
+  v8::Isolate* isolate = current_->isolate;
+  current_->allocator->set_budget(limits.memory_bytes);
+  json isolate_used = isolate_info();
   set_call_clock(0);
   set_wasm_allowed(false);
   g_current = {id, "described"};
@@ -375,56 +438,58 @@ json IsolateRunner::describe(const json& request) {
   std::optional<Failure> failure;
   json description;
   json schema;
-  watchdog_.arm(isolate_, std::chrono::milliseconds(limits.timeout_ms));
+  watchdog_.arm(isolate, std::chrono::milliseconds(limits.timeout_ms));
   {
-    v8::Isolate::Scope isolate_scope(isolate_);
-    v8::HandleScope handles(isolate_);
-    v8::Local<v8::Context> context = v8::Context::New(isolate_);
+    v8::Isolate::Scope isolate_scope(isolate);
+    v8::HandleScope handles(isolate);
+    ContextKit kit;
+    bool kit_ok = new_context(isolate, current_->from_snapshot, &kit);
+    v8::Local<v8::Context> context = kit.context;
     v8::Context::Scope context_scope(context);
     auto fail = [&](const char* kind, const std::string& error) {
       if (terminated())
-        failure = Failure{guard_->exceeded() ? "memory" : "timeout", "the module's top level did not finish"};
+        failure = Failure{current_->guard->exceeded() ? "memory" : "timeout", "the module's top level did not finish"};
       else
         failure = Failure{kind, error};
     };
-    v8::TryCatch tc(isolate_);
+    v8::TryCatch tc(isolate);
     v8::Local<v8::Module> module;
     v8::Local<v8::Value> value;
-    if (!harden_context(isolate_, context, 0, false)) {
+    if (!kit_ok || !harden_context(isolate, kit, 0, false)) {
       fail("exception", "context setup failed");
     } else {
-      v8::ScriptOrigin origin(isolate_, v8_str(isolate_, request.value("tool", std::string("tool")) + ".mjs"), 0, 0,
+      v8::ScriptOrigin origin(isolate, v8_str(isolate, request.value("tool", std::string("tool")) + ".mjs"), 0, 0,
                               false, -1, {}, false, false, true);
-      v8::ScriptCompiler::Source source(v8_str(isolate_, request["source"].get_ref<const std::string&>()), origin);
-      if (!v8::ScriptCompiler::CompileModule(isolate_, &source).ToLocal(&module))
-        fail("bad_module", describe_exception(isolate_, tc.Exception(), tc.Message()));
+      v8::ScriptCompiler::Source source(v8_str(isolate, request["source"].get_ref<const std::string&>()), origin);
+      if (!v8::ScriptCompiler::CompileModule(isolate, &source).ToLocal(&module))
+        fail("bad_module", describe_exception(isolate, tc.Exception(), tc.Message()));
       else if (!module->InstantiateModule(context, &refuse_import).FromMaybe(false))
-        fail("bad_module", describe_exception(isolate_, tc.Exception()));
+        fail("bad_module", describe_exception(isolate, tc.Exception()));
       else if (!module->Evaluate(context).ToLocal(&value))
-        fail("bad_module", describe_exception(isolate_, tc.Exception()));
+        fail("bad_module", describe_exception(isolate, tc.Exception()));
     }
     if (!failure && value->IsPromise()) {
       auto p = value.As<v8::Promise>();
-      Settle s = settle(isolate_, p, nullptr, [this] { return terminated(); });
+      Settle s = settle(isolate, p, nullptr, [this] { return terminated(); });
       if (s == Settle::kTerminated)
         fail("timeout", "");
       else if (s == Settle::kStuck)
         fail("bad_module", "the module's top-level await never settles");
       else if (p->State() == v8::Promise::kRejected)
-        fail("bad_module", describe_exception(isolate_, p->Result()));
+        fail("bad_module", describe_exception(isolate, p->Result()));
     }
     if (!failure) {
       auto ns = module->GetModuleNamespace().As<v8::Object>();
       v8::Local<v8::Value> d;
-      if (ns->Get(context, v8_str(isolate_, "description")).ToLocal(&d) && d->IsString()) {
-        v8::String::Utf8Value s(isolate_, d);
+      if (ns->Get(context, v8_str(isolate, "description")).ToLocal(&d) && d->IsString()) {
+        v8::String::Utf8Value s(isolate, d);
         description = std::string(*s, static_cast<std::size_t>(s.length()));
       }
       v8::Local<v8::Value> in;
       v8::Local<v8::String> text;
-      if (ns->Get(context, v8_str(isolate_, "input")).ToLocal(&in) && in->IsObject() &&
+      if (ns->Get(context, v8_str(isolate, "input")).ToLocal(&in) && in->IsObject() &&
           v8::JSON::Stringify(context, in).ToLocal(&text)) {
-        v8::String::Utf8Value s(isolate_, text);
+        v8::String::Utf8Value s(isolate, text);
         json parsed = json::parse(*s, *s + s.length(), nullptr, false);
         if (!parsed.is_discarded()) schema = std::move(parsed);
       }
@@ -432,12 +497,13 @@ json IsolateRunner::describe(const json& request) {
   }
   watchdog_.disarm();
   g_current = {};
-  if (terminated() || isolate_->IsExecutionTerminating()) dispose_isolate();
+  if (terminated() || isolate->IsExecutionTerminating()) dispose_current();
 
   if (failure)
     reply.update({{"ok", false}, {"kind", failure->kind}, {"error", failure->error}});
   else
     reply.update({{"ok", true}, {"description", description}, {"input_schema", schema}});
+  reply["isolate"] = std::move(isolate_used);
   return reply;
 }
 

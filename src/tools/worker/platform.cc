@@ -68,16 +68,21 @@ class CoarseClockPlatform final : public v8::Platform {
 
 CoarseClockPlatform* g_platform = nullptr;
 
+// Before V8::Initialize(): these shape the builtins every context gets.
+//  - no SharedArrayBuffer, and no shared wasm memory to smuggle one in: no shared-memory timers, no Atomics.wait;
+//  - code generation from strings is off by default (each context also says so explicitly);
+//  - single-threaded: one call at a time needs no GC helper threads, and the sandbox may refuse clone().
+constexpr std::string_view kFlags =
+    "--no-harmony-sharedarraybuffer --no-experimental-wasm-threads --disallow-code-generation-from-strings "
+    "--single-threaded";
+
 }  // namespace
 
+std::string_view v8_flags() {
+  return kFlags;
+}
+
 void initialize_v8() {
-  // Before V8::Initialize(): these shape the builtins every context gets.
-  //  - no SharedArrayBuffer, and no shared wasm memory to smuggle one in: no shared-memory timers, no Atomics.wait;
-  //  - code generation from strings is off by default (each context also says so explicitly);
-  //  - single-threaded: one call at a time needs no GC helper threads, and the sandbox may refuse clone().
-  static constexpr std::string_view kFlags =
-      "--no-harmony-sharedarraybuffer --no-experimental-wasm-threads --disallow-code-generation-from-strings "
-      "--single-threaded";
   v8::V8::SetFlagsFromString(kFlags.data(), kFlags.size());
   v8::V8::InitializeICU();
   auto platform = std::make_unique<CoarseClockPlatform>(v8::platform::NewSingleThreadedDefaultPlatform());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace v8 {
 class Isolate;
@@ -13,6 +14,8 @@ namespace paddock::tools {
 
 // Sets the hardening flags, makes the platform and initialises V8. Call once, before any isolate exists.
 void initialize_v8();
+// The flags initialize_v8() gives V8 (they shape every context, so they are part of the snapshot recipe).
+std::string_view v8_flags();
 // Runs the platform's pending foreground tasks for `isolate` (GC finalisers and the like) without blocking.
 void pump_platform_tasks(v8::Isolate* isolate);
 
