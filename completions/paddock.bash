@@ -12,7 +12,7 @@
 # after `--`) and without it.
 
 # Options of `run` that take a value (one value per option).
-_paddock_run_value_opts='-p --profile --ro --rw --deny --tmpfs --net --allow-net --env --memory --pids --cpus --timeout --audit'
+_paddock_run_value_opts='-p --profile --ro --rw --deny --tmpfs --net --allow-net --env --memory --pids --cpus --timeout --audit --mcp-config'
 _paddock_run_flag_opts='-h --help --dry-run --trace-fs -q --quiet -v --verbose'
 _paddock_log_opts='-h --help --denials --layer --follow --json --verify --list --all'
 _paddock_audit_layers='session fs net dns syscall credential limit tool'
@@ -138,7 +138,7 @@ _paddock() {
                         cmd_start=$((i + 1))
                         break
                         ;;
-                    -p | --profile | --ro | --rw | --deny | --tmpfs | --net | --allow-net | --env | --memory | --pids | --cpus | --timeout | --audit)
+                    -p | --profile | --ro | --rw | --deny | --tmpfs | --net | --allow-net | --env | --memory | --pids | --cpus | --timeout | --audit | --mcp-config)
                         need_value=true
                         ;;
                     -*) ;;
@@ -214,7 +214,7 @@ _paddock() {
                             _paddock_add_words "$(_paddock_profile_names "$bin")" "$cur"
                         fi
                         ;;
-                    --ro | --rw | --deny | --tmpfs)
+                    --ro | --rw | --deny | --tmpfs | --mcp-config)
                         _paddock_add_files "$cur"
                         ;;
                     --audit)

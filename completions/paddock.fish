@@ -31,7 +31,7 @@ function __paddock_state
                     case --
                         printf '%s\n' command (math $i + 1)
                         return
-                    case -p --profile --ro --rw --deny --tmpfs --net --allow-net --env --memory --pids --cpus --timeout --audit
+                    case -p --profile --ro --rw --deny --tmpfs --net --allow-net --env --memory --pids --cpus --timeout --audit --mcp-config
                         set need_value 1
                     case '-*'
                     case '*'
@@ -200,6 +200,7 @@ complete -c paddock -n $run_cond -l pids -x -d 'Maximum number of processes'
 complete -c paddock -n $run_cond -l cpus -x -d 'CPU limit in cores, e.g. 1.5'
 complete -c paddock -n $run_cond -l timeout -x -d 'Wall-clock limit, e.g. 30m (exit 124)'
 complete -c paddock -n $run_cond -l audit -r -F -d "Audit log file ('-' for stderr)"
+complete -c paddock -n $run_cond -l mcp-config -r -F -d "Write an MCP client configuration for the profile's tools"
 complete -c paddock -n $run_cond -l dry-run -d 'Print the sandbox plan and exit without running anything'
 complete -c paddock -n $run_cond -l trace-fs -d 'Record paths the sandbox tries outside its grants (slower file calls)'
 complete -c paddock -n $run_cond -s q -l quiet -d 'Print only errors'

@@ -18,6 +18,7 @@ struct RunOptions {
   std::optional<double> cpus;
   std::string timeout;
   std::string audit;
+  std::string mcp_config;  // write the MCP client configuration for the tools endpoint here
   bool dry_run = false;
   bool trace_fs = false;  // record file accesses outside the grants (seccomp notification per open)
   int verbosity = 0;      // -1 quiet, 1 verbose

@@ -1,13 +1,27 @@
 // `paddock run`: flags -> overrides -> Policy -> (plan) -> sandbox.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
+#include "audit/writer.h"
 #include "cli/cli.h"
+#include "cli/tool_cli.h"
 #include "policy/policy_printer.h"
 #include "policy/profile_loader.h"
 #include "policy/variables.h"
@@ -16,6 +30,7 @@
 #include "sandbox/plan.h"
 #include "supervisor/session.h"
 #include "supervisor/session_audit.h"
+#include "util/fd_passing.h"
 
 namespace paddock {
 namespace {
@@ -39,6 +54,165 @@ std::vector<PathGrant> flag_paths(const std::vector<std::string>& raw, const cha
     out.push_back({normalize_path(s), flag_origin(flag)});
   }
   return out;
+}
+
+// paddock-tools for a run whose profile declares tools (plan.mcp): started before the sandbox, so
+// its scripts load meanwhile; handed the endpoint's listening sockets once the sandbox made them;
+// its audit events (one JSON line each, on a pipe) written into this run's one log by the
+// supervisor, the log's only writer. It ends when its channel closes at the end of the session;
+// exit status 137 means a tool kill switch (limits.on_exceed = "kill") ended the session.
+class ToolsHost {
+ public:
+  ToolsHost(const std::vector<std::string>& profiles, const std::string& record_dir) {
+    int ch[2], ap[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) != 0) throw_errno("tools: socketpair");
+    channel_ = UniqueFd(ch[0]);
+    UniqueFd theirs(ch[1]);
+    if (::pipe2(ap, O_CLOEXEC) != 0) throw_errno("tools: pipe");
+    audit_ = UniqueFd(ap[0]);
+    UniqueFd audit_w(ap[1]);
+    const std::string path = paddock_helper_path("paddock-tools");
+    std::vector<std::string> args{"paddock", "serve"};
+    for (const auto& p : profiles) {
+      args.push_back("-p");
+      args.push_back(p);
+    }
+    args.insert(args.end(), {"--channel-fd", "3", "--audit-fd", "4"});
+    if (!record_dir.empty()) args.insert(args.end(), {"--record-dir", record_dir});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int parent = static_cast<int>(::getpid());
+    pid_t pid = ::fork();
+    if (pid < 0) throw_errno("tools: fork");
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      if (::getppid() != parent) ::_exit(125);
+      // Not in the terminal's foreground group: ^C belongs to the command, paddock forwards it.
+      ::setpgid(0, 0);
+      int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      int c = ::fcntl(theirs.get(), F_DUPFD, 10), w = ::fcntl(audit_w.get(), F_DUPFD, 10);
+      if (null < 0 || c < 0 || w < 0 || ::dup2(null, 0) < 0 || ::dup2(c, 3) < 0 || ::dup2(w, 4) < 0) ::_exit(125);
+      ::syscall(SYS_close_range, 5U, ~0U, 0U);
+      ::execv(path.c_str(), argv.data());
+      std::fprintf(stderr, "paddock: cannot start %s: %s\n", path.c_str(), std::strerror(errno));
+      ::_exit(125);
+    }
+    pid_ = pid;
+    pidfd_ = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd_) throw_errno("tools: pidfd_open");
+  }
+  ToolsHost(const ToolsHost&) = delete;
+  ToolsHost& operator=(const ToolsHost&) = delete;
+  ~ToolsHost() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void pass(std::vector<std::pair<char, UniqueFd>> listeners) {
+    try {
+      for (const auto& [tag, fd] : listeners) send_fd(channel_.get(), fd.get(), tag);
+    } catch (const Error&) {
+      throw Error("tools: paddock-tools ended before it could serve the profile's tools (see its message above)");
+    }
+  }
+  [[nodiscard]] int audit_fd() const { return audit_.get(); }
+  [[nodiscard]] int pid_fd() const { return pidfd_.get(); }
+
+  SessionOptions::Watch on_audit(AuditWriter& log) {
+    char buf[64 * 1024];
+    ssize_t n = ::read(audit_.get(), buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return SessionOptions::Watch::kKeep;
+    if (n <= 0) return SessionOptions::Watch::kStop;
+    pending_.append(buf, static_cast<std::size_t>(n));
+    relay(log);
+    return SessionOptions::Watch::kKeep;
+  }
+
+  SessionOptions::Watch on_exit() {
+    siginfo_t si{};
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+      return SessionOptions::Watch::kKeep;
+    const bool killed = si.si_code == CLD_EXITED && si.si_status == 137;
+    if (!killed) std::fprintf(stderr, "paddock: the tools endpoint stopped; tools are no longer served\n");
+    return killed ? SessionOptions::Watch::kKill : SessionOptions::Watch::kStop;
+  }
+
+  // After the session: the channel closes, paddock-tools ends; its last events go to the log.
+  void finish(AuditWriter& log) {
+    channel_.reset();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd p{audit_.get(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      if (on_audit(log) == SessionOptions::Watch::kStop) break;
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  void relay(AuditWriter& log) {
+    std::size_t nl;
+    while ((nl = pending_.find('\n')) != std::string::npos) {
+      std::string line = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_object() || !j.contains("layer") || !j["layer"].is_string() || j["layer"] == "session") continue;
+      AuditEvent e;
+      e.layer = j["layer"].get<std::string>();
+      e.action = j.value("action", "");
+      e.subject = j.value("subject", "");
+      e.reason = j.value("reason", "");
+      if (j.contains("pid") && j["pid"].is_number_integer()) e.pid = j["pid"].get<int>();
+      nlohmann::json extra = nlohmann::json::object();
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (std::find(kAuditReservedKeys.begin(), kAuditReservedKeys.end(), it.key()) == kAuditReservedKeys.end())
+          extra[it.key()] = it.value();
+      }
+      if (!extra.empty()) e.extra = std::move(extra);
+      try {
+        log.write(e);
+      } catch (const Error& err) {
+        std::fprintf(stderr, "paddock: tools: audit event not recorded: %s\n", err.what());
+      }
+    }
+  }
+
+  UniqueFd channel_, audit_, pidfd_;
+  pid_t pid_ = -1;
+  std::string pending_;
+};
+
+// --mcp-config FILE: the MCP client configuration for the endpoint inside the sandbox. A .toml
+// file gets Codex CLI's form ([mcp_servers.paddock]), anything else the JSON "mcpServers" form of
+// Claude Code's .mcp.json (read by many other agents too).
+void write_mcp_config(const std::string& file, const SandboxPlan& plan) {
+  if (!plan.mcp.enabled)
+    throw Error("--mcp-config: the profile declares no tools ([[tool]]), so there is no endpoint to point at");
+  if (plan.mcp.tcp_port == 0)
+    throw Error("--mcp-config: network mode \"host\" has no HTTP endpoint (only " + plan.mcp.socket_path +
+                "); use network mode none or proxy");
+  std::string text;
+  if (file.size() > 5 && file.substr(file.size() - 5) == ".toml") {
+    text =
+        "# Written by paddock run --mcp-config: the profile's tools, served inside the sandbox.\n"
+        "[mcp_servers.paddock]\nurl = \"" +
+        plan.mcp.url() + "\"\n";
+  } else {
+    nlohmann::json j = {{"mcpServers", {{"paddock", {{"type", "http"}, {"url", plan.mcp.url()}}}}}};
+    text = j.dump(2) + "\n";
+  }
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error("--mcp-config: cannot write " + file + ": " + std::strerror(errno));
+  out << text;
+  out.close();
+  if (!out) throw Error("--mcp-config: cannot write " + file);
 }
 
 }  // namespace
@@ -148,6 +322,7 @@ int run_command(const RunOptions& o) {
     print_plan(std::cout, plan);
     return 0;
   }
+  if (!o.mcp_config.empty()) write_mcp_config(o.mcp_config, plan);
   std::vector<SecretValue> secrets = read_secrets(policy, facts);
   AuditWriter& audit = *audit_ptr;
   auto started = std::chrono::steady_clock::now();
@@ -194,6 +369,21 @@ int run_command(const RunOptions& o) {
   };
   settle_resources(plan);
   sopts.cgroup = cgroup.get();
+  // Tools served inside: one paddock-tools for the session, started now so its scripts load
+  // while the sandbox is built.
+  std::unique_ptr<ToolsHost> tools_host;
+  if (plan.mcp.enabled) {
+    std::string record_dir;
+    if (audit.path() != "-") {
+      const std::string& lp = audit.path();
+      record_dir =
+          (lp.size() > 6 && lp.substr(lp.size() - 6) == ".jsonl" ? lp.substr(0, lp.size() - 6) : lp) + ".blobs";
+    }
+    tools_host = std::make_unique<ToolsHost>(refs, record_dir);
+    sopts.on_tool_listeners = [&](std::vector<std::pair<char, UniqueFd>> l) { tools_host->pass(std::move(l)); };
+    sopts.watch_fds.emplace_back(tools_host->audit_fd(), [&] { return tools_host->on_audit(audit); });
+    sopts.watch_fds.emplace_back(tools_host->pid_fd(), [&] { return tools_host->on_exit(); });
+  }
 
   SessionResult r;
   for (;;) {
@@ -216,6 +406,8 @@ int run_command(const RunOptions& o) {
       secrets = read_secrets(policy, facts);
     }
   }
+  if (tools_host) tools_host->finish(audit);
+  if (r.watch_killed) r.exit_code = 137;
   struct rusage ru {};
   ::getrusage(RUSAGE_CHILDREN, &ru);
   audit.write(session_exit_event(r, plan, std::chrono::steady_clock::now() - started, ru, audit));
@@ -228,6 +420,7 @@ int run_command(const RunOptions& o) {
     say("killed", "limits.cpu_time = " + format_duration(plan.resources.cpu_time->value) + " (" +
                       plan.resources.cpu_time->origin.short_str() + ") used up; the session was ended");
   }
+  if (r.watch_killed) say("killed", "a tool kill switch (limits.on_exceed = \"kill\") ended the session");
   if (r.denials_exceeded) {
     say("killed", "limits.max_denials = " + std::to_string(policy.limits.max_denials->value) + " (" +
                       policy.limits.max_denials->origin.short_str() + ") reached; the session was ended");

@@ -200,6 +200,12 @@ void sandbox_init_main(const ChildArgs& a) {
         for (const auto& fd : l.tcp) send_fd(a.control_fd, fd.get(), 'L');
         send_fd(a.control_fd, l.dns_udp.get(), 'D');
       }
+      if (plan.mcp.enabled) {
+        // The tools endpoint, served by paddock-tools outside (through the supervisor).
+        McpListeners m = open_mcp_listeners(plan.mcp);
+        send_fd(a.control_fd, m.unix_socket.get(), 'U');
+        if (m.tcp) send_fd(a.control_fd, m.tcp.get(), 'T');
+      }
     }
     std::string slave;
     if (a.pty) {

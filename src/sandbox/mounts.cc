@@ -178,7 +178,8 @@ class RootBuilder {
       case MountOp::Kind::BindRw: bind(m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV); break;
       case MountOp::Kind::BindDev: bind(m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC); break;
       case MountOp::Kind::Tmpfs: {
-        const char* mode = m.target == "/dev" ? "0755" : "1777";
+        // /dev and paddock's runtime folder (/run/paddock) are paddock's; only the user's are shared.
+        const char* mode = m.target == "/dev" || m.target == kMcpSocketDir ? "0755" : "1777";
         // With a memory limit a tmpfs can hold at most that much (its pages are charged to
         // the session's cgroup as well).
         std::string size = plan_.tmpfs_size ? std::to_string(*plan_.tmpfs_size) : "";

@@ -5,7 +5,10 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <array>
 #include <cerrno>
@@ -158,6 +161,37 @@ ProxyListeners open_proxy_listeners(const ProxyPlan& plan) {
   a.sin_port = htons(plan.dns_port);
   if (::bind(out.dns_udp.get(), reinterpret_cast<struct sockaddr*>(&a), sizeof a) != 0)
     throw_errno("network: binding the resolver to 127.0.0.1:" + std::to_string(plan.dns_port));
+  return out;
+}
+
+McpListeners open_mcp_listeners(const McpEndpointPlan& plan) {
+  McpListeners out;
+  out.unix_socket = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!out.unix_socket) throw_errno("tools: UNIX socket");
+  struct sockaddr_un u {};
+  u.sun_family = AF_UNIX;
+  if (plan.socket_path.size() >= sizeof u.sun_path) throw Error("tools: socket path too long: " + plan.socket_path);
+  std::memcpy(u.sun_path, plan.socket_path.c_str(), plan.socket_path.size() + 1);
+  if (::bind(out.unix_socket.get(), reinterpret_cast<struct sockaddr*>(&u), sizeof u) != 0)
+    throw_errno("tools: binding " + plan.socket_path);
+  if (::chmod(plan.socket_path.c_str(), 0600) != 0) throw_errno("tools: chmod " + plan.socket_path);
+  if (::listen(out.unix_socket.get(), 128) != 0) throw_errno("tools: listen on " + plan.socket_path);
+  std::string dir = plan.socket_path.substr(0, plan.socket_path.rfind('/'));
+  if (::mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+    throw_errno("tools: making " + dir + " read-only");
+  if (plan.tcp_port != 0) {
+    out.tcp = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!out.tcp) throw_errno("tools: TCP socket");
+    int one = 1;
+    ::setsockopt(out.tcp.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(plan.tcp_port);
+    if (::bind(out.tcp.get(), reinterpret_cast<struct sockaddr*>(&a), sizeof a) != 0)
+      throw_errno("tools: listening on 127.0.0.1:" + std::to_string(plan.tcp_port));
+    if (::listen(out.tcp.get(), 128) != 0) throw_errno("tools: listen on port " + std::to_string(plan.tcp_port));
+  }
   return out;
 }
 

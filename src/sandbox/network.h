@@ -22,4 +22,14 @@ struct ProxyListeners {
 // interface, so nothing can leave it), then binds the listeners. Throws Error naming the layer.
 ProxyListeners open_proxy_listeners(const ProxyPlan& plan);
 
+struct McpListeners {
+  UniqueFd unix_socket;  // bound at McpEndpointPlan::socket_path, mode 0600
+  UniqueFd tcp;          // 127.0.0.1:tcp_port; invalid when the plan has no TCP port
+};
+
+// The tools endpoint (plan.mcp): called by the sandbox's init after pivot_root, in the sandbox's
+// own network namespace; then makes the socket's folder read-only, so the command can neither
+// remove the socket nor put another in its place. Throws Error naming the layer.
+McpListeners open_mcp_listeners(const McpEndpointPlan& plan);
+
 }  // namespace paddock

@@ -176,8 +176,9 @@ void plan_mounts(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
                    [](const MountOp& a, const MountOp& b2) { return a.target < b2.target; });
   plan.mounts.insert(plan.mounts.end(), guards.begin(), guards.end());
 
-  bool file_secrets =
-      std::any_of(p.secrets.begin(), p.secrets.end(), [](const Secret& s) { return s.expose == Secret::Expose::File; });
+  bool file_secrets = std::any_of(p.secrets.begin(), p.secrets.end(), [&](const Secret& s) {
+    return s.expose == Secret::Expose::File && !secret_for_tools(p, s.name);
+  });
   if (file_secrets) {
     plan.mounts.push_back(
         {MountOp::Kind::Secrets, "", "/run/secrets", builtin("secrets"), "secrets exposed as files (0400)"});
@@ -228,8 +229,9 @@ void plan_landlock(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
     ll.rules.push_back({"/dev/pts", dev_rw | LANDLOCK_ACCESS_FS_READ_DIR, d});
     ll.rules.push_back({"/dev/shm", all, d});
     ll.rules.push_back({"/dev", LANDLOCK_ACCESS_FS_READ_DIR, d});
-    if (std::any_of(p.secrets.begin(), p.secrets.end(),
-                    [](const Secret& s) { return s.expose == Secret::Expose::File; })) {
+    if (std::any_of(p.secrets.begin(), p.secrets.end(), [&](const Secret& s) {
+          return s.expose == Secret::Expose::File && !secret_for_tools(p, s.name);
+        })) {
       ll.rules.push_back(
           {"/run/secrets", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, builtin("secrets")});
     }
@@ -281,6 +283,11 @@ void plan_env(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
     plan.env.push_back({s.name, s.value, false, "set", s.origin});
   }
   for (const auto& s : p.secrets) {
+    if (secret_for_tools(p, s.name)) {
+      plan.notes.push_back("secret " + s.name + " (" + s.origin.short_str() +
+                           "): granted to a tool, so kept out of the sandbox (only the tool reads it)");
+      continue;
+    }
     if (s.expose == Secret::Expose::Env) {
       std::erase_if(plan.env, [&](const EnvVar& e) { return e.name == s.name; });
       plan.env.push_back({s.name, "", true, "secret", s.origin});
@@ -291,6 +298,12 @@ void plan_env(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
 }
 
 }  // namespace
+
+bool secret_for_tools(const Policy& p, std::string_view name) {
+  return std::any_of(p.tools.begin(), p.tools.end(), [&](const ToolDecl& t) {
+    return std::find(t.secrets.begin(), t.secrets.end(), name) != t.secrets.end();
+  });
+}
 
 SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std::string>& command) {
   SandboxPlan plan;
@@ -347,6 +360,7 @@ SandboxPlan make_plan(const Policy& p, const HostFacts& h, const std::vector<std
   }
   plan_env(p, h, plan);
   plan_proxy(p, h, plan);
+  plan_mcp(p, plan);
 
   plan.rlimits.push_back({RLIMIT_CORE, 0, 0, "core", builtin("no core dumps")});
   if (p.limits.nofile) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/policy.h"
@@ -177,6 +178,27 @@ struct ProxyPlan {
 
 inline constexpr std::size_t kMaxTransparentPorts = 1024;
 
+// Tools served inside the sandbox (issue 7): when the profile declares tools, paddock serves them
+// to the command as an MCP endpoint that exists only in the sandbox. The sandbox's init creates
+// the listening sockets during setup and hands them to the supervisor, which passes them to one
+// paddock-tools process for the session; tools still run in their own sandboxed workers.
+inline constexpr const char* kMcpSocketDir = "/run/paddock";
+inline constexpr const char* kMcpSocketPath = "/run/paddock/mcp.sock";
+inline constexpr std::uint16_t kMcpDefaultPort = 8765;
+
+struct McpEndpointPlan {
+  bool enabled = false;
+  std::string socket_path = kMcpSocketPath;  // newline-delimited JSON-RPC (MCP stdio framing)
+  // MCP Streamable HTTP on 127.0.0.1 of the sandbox's own network namespace; 0 in network mode
+  // "host", where 127.0.0.1 is the host's and any local process could reach it.
+  std::uint16_t tcp_port = 0;
+  [[nodiscard]] std::string url() const;  // "" without a TCP listener
+};
+
+// A secret some tool's grants.secrets names stays with paddock's tool runtime: it is neither an
+// environment variable nor a file in the sandbox (the agent never sees a tool's secret).
+[[nodiscard]] bool secret_for_tools(const Policy& p, std::string_view name);
+
 struct SandboxPlan {
   // Namespaces (CLONE_* flags) and whether a user namespace is used at all.
   bool namespaces = true;
@@ -185,6 +207,7 @@ struct SandboxPlan {
   std::string hostname = "paddock";
   NetMode net = NetMode::None;
   ProxyPlan proxy;
+  McpEndpointPlan mcp;
 
   std::vector<MountOp> mounts;  // in execution order
   std::string cwd;              // inside the sandbox
@@ -206,6 +229,10 @@ struct SandboxPlan {
 // Network mode "proxy": the ProxyPlan, paddock's /etc/resolv.conf and /etc/hosts, the proxy
 // environment variables, Landlock's TCP connect ports. Pure. Part of make_plan.
 void plan_proxy(const Policy& policy, const HostFacts& host, SandboxPlan& plan);
+
+// Tools declared: the MCP endpoint (McpEndpointPlan), a tmpfs at /run/paddock, PADDOCK_MCP_SOCKET
+// and PADDOCK_MCP_URL, Landlock's TCP connect port. Pure. Part of make_plan, after plan_proxy.
+void plan_mcp(const Policy& policy, SandboxPlan& plan);
 
 // Pure: no system calls. Throws Error when the policy cannot be honoured on this host and
 // no best_effort allows degrading (the caller exits 125).

@@ -68,6 +68,15 @@ void print_plan(std::ostream& out, const SandboxPlan& plan) {
     budget("per host", pp.per_host);
   }
 
+  if (plan.mcp.enabled) {
+    out << "\n[tools endpoint] (MCP, served by paddock-tools outside; tools run in their own workers)\n";
+    out << "  UNIX socket " << plan.mcp.socket_path << " (one JSON-RPC message per line)\n";
+    if (plan.mcp.tcp_port != 0)
+      out << "  Streamable HTTP " << plan.mcp.url() << " (the sandbox's own 127.0.0.1)\n";
+    else
+      out << "  no HTTP endpoint (network mode host: 127.0.0.1 is the host's)\n";
+  }
+
   out << "\n[namespaces]\n";
   if (!plan.namespaces) {
     out << "  none (degraded)\n";

@@ -1,5 +1,7 @@
 // The plan of network mode "proxy": what the sandbox's network namespace looks like and what the
 // supervisor will serve in it. Pure, like the rest of make_plan.
+#include <sched.h>
+
 #include <algorithm>
 #include <set>
 
@@ -124,6 +126,51 @@ void plan_proxy(const Policy& p, const HostFacts& h, SandboxPlan& plan) {
   // Only paddock's own listeners can be connected to (Landlock ABI >= 4); nothing else is
   // listening in the namespace anyway, this makes the refusal explicit.
   plan.landlock.connect_ports = pp.listen_ports();
+}
+
+std::string McpEndpointPlan::url() const {
+  return tcp_port == 0 ? std::string() : "http://127.0.0.1:" + std::to_string(tcp_port) + "/mcp";
+}
+
+void plan_mcp(const Policy& p, SandboxPlan& plan) {
+  if (p.tools.empty()) return;
+  if (!plan.namespaces) {
+    // Without a private root there is no /run/paddock of the sandbox's own, and without a network
+    // namespace 127.0.0.1 is the host's: serving tools there would serve every local process.
+    plan.notes.push_back(
+        "tools: not served inside the sandbox (no namespaces: no private /run/paddock, no network of its own); "
+        "use `paddock mcp` instead");
+    return;
+  }
+  const Origin o{"built-in tools endpoint", 0, 0};
+  McpEndpointPlan& m = plan.mcp;
+  m.enabled = true;
+  if (plan.clone_flags & CLONE_NEWNET) {
+    // The first port from kMcpDefaultPort that no proxy listener uses (an allow entry may name it).
+    std::vector<std::uint16_t> taken = plan.proxy.enabled ? plan.proxy.listen_ports() : std::vector<std::uint16_t>{};
+    std::uint16_t port = kMcpDefaultPort;
+    while (std::find(taken.begin(), taken.end(), port) != taken.end()) ++port;
+    m.tcp_port = port;
+  } else {
+    plan.notes.push_back("tools: network mode \"host\": served on " + m.socket_path +
+                         " only (a TCP listener on the host's 127.0.0.1 would be reachable by every local process)");
+  }
+  plan.mounts.push_back({MountOp::Kind::Tmpfs, "", kMcpSocketDir, o,
+                         "paddock's runtime folder (the tools socket; read-only once it is bound)"});
+  auto set = [&](const char* name, const std::string& value) {
+    std::erase_if(plan.env, [&](const EnvVar& e) { return e.name == name; });
+    plan.env.push_back({name, value, false, "set", o});
+  };
+  set("PADDOCK_MCP_SOCKET", m.socket_path);
+  if (m.tcp_port != 0) {
+    set("PADDOCK_MCP_URL", m.url());
+    if (plan.landlock.handled_net != 0) {
+      auto& ports = plan.landlock.connect_ports;
+      ports.push_back(m.tcp_port);
+      std::sort(ports.begin(), ports.end());
+      ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+    }
+  }
 }
 
 }  // namespace paddock

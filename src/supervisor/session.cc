@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -119,6 +120,8 @@ void record_limit_kill(const SessionOptions& o, const std::string& limit, const 
 std::vector<SecretValue> read_secrets(const Policy& p, const HostFacts& h) {
   std::vector<SecretValue> out;
   for (const auto& s : p.secrets) {
+    // A tool's secret is read by paddock-tools, never handed to the sandbox.
+    if (secret_for_tools(p, s.name)) continue;
     SecretValue v;
     v.name = s.name;
     v.expose = s.expose;
@@ -294,7 +297,10 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
       tracer = std::make_unique<FsTracer>(plan, opts.audit, opts.verbose, [&] { check_denials(); });
     }
     if (plan.proxy.enabled) {
-      connect_tracer = std::make_unique<ConnectTracer>(plan.proxy, opts.audit, opts.verbose, [&] { check_denials(); });
+      // The tools endpoint's port is served too: connections to it are not refused egress.
+      ProxyPlan served = plan.proxy;
+      if (plan.mcp.tcp_port != 0) served.transparent_ports.push_back(plan.mcp.tcp_port);
+      connect_tracer = std::make_unique<ConnectTracer>(served, opts.audit, opts.verbose, [&] { check_denials(); });
     }
     if (tracer || connect_tracer) {
       notifier->set_trace_handler([t = tracer.get(), c = connect_tracer.get()](int fd, const struct seccomp_notif& req,
@@ -314,6 +320,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
   UniqueFd master;
   std::vector<UniqueFd> proxy_listeners;
   UniqueFd proxy_dns;
+  std::vector<std::pair<char, UniqueFd>> tool_listeners;
   bool listener_gone = false;
   for (;;) {
     if (notifier && !listener_gone) {
@@ -340,6 +347,8 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
       proxy_listeners.push_back(std::move(fd));
     else if (tag == 'D')
       proxy_dns = std::move(fd);
+    else if (tag == 'U' || tag == 'T')
+      tool_listeners.emplace_back(tag, std::move(fd));
   }
   ctl_parent.reset();
   // EOF without a message: the command has been exec'd.
@@ -406,6 +415,22 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
     proxy = std::make_unique<EgressProxy>(plan.proxy, std::move(proxy_listeners), std::move(proxy_dns), po);
     epoll_add(ep.get(), proxy->fd(), EPOLLIN);
   }
+  if (plan.mcp.enabled) {
+    if (tool_listeners.empty()) {
+      kill_sandbox();
+      throw Error("tools: the sandbox did not hand over the tools endpoint's listening sockets");
+    }
+    if (opts.on_tool_listeners) {
+      try {
+        opts.on_tool_listeners(std::move(tool_listeners));
+      } catch (...) {
+        kill_sandbox();
+        throw;
+      }
+    }
+    tool_listeners.clear();  // ours closed: when paddock-tools ends, connecting fails instead of hanging
+  }
+  for (const auto& [wfd, cb] : opts.watch_fds) epoll_add(ep.get(), wfd, EPOLLIN);
   bool input_open = relay != nullptr;
   if (relay) {
     epoll_add(ep.get(), relay->in(), EPOLLIN);
@@ -449,6 +474,15 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
           } else {
             ::syscall(SYS_pidfd_send_signal, pid_fd.get(), sig, nullptr, 0);
           }
+        }
+      } else if (auto w = std::find_if(opts.watch_fds.begin(), opts.watch_fds.end(),
+                                       [&](const auto& p) { return p.first == fd; });
+                 w != opts.watch_fds.end()) {
+        SessionOptions::Watch what = w->second();
+        if (what != SessionOptions::Watch::kKeep) ::epoll_ctl(ep.get(), EPOLL_CTL_DEL, fd, nullptr);
+        if (what == SessionOptions::Watch::kKill && !result.watch_killed) {
+          result.watch_killed = true;
+          kill_sandbox();
         }
       } else if (proxy && fd == proxy->fd()) {
         proxy->run_ready();
@@ -507,7 +541,7 @@ SessionResult run_session(const SandboxPlan& plan, std::vector<SecretValue> secr
     result.memory_peak = limits->memory_peak();
     result.cpu_usage_usec = limits->cpu_usage_usec();
   }
-  if (result.denials_exceeded || result.cpu_time_exceeded) {
+  if (result.denials_exceeded || result.cpu_time_exceeded || result.watch_killed) {
     result.exit_code = 137;
   } else if (result.timed_out) {
     result.exit_code = 124;

@@ -5,10 +5,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sandbox/mounts.h"
 #include "sandbox/plan.h"
+#include "util/unique_fd.h"
 
 namespace paddock {
 
@@ -27,6 +29,14 @@ struct SessionOptions {
   // When valid: given to the command as its file descriptor 3 (a tool worker's channel). The
   // session closes it once the sandbox has its copy.
   int pass_fd = -1;
+  // Tools served inside (plan.mcp): called once the sandbox has handed over the endpoint's
+  // listening sockets ('U': the UNIX socket, 'T': the TCP listener), before the session's event
+  // loop starts. May throw: the sandbox is then killed and the error passed on.
+  std::function<void(std::vector<std::pair<char, UniqueFd>>)> on_tool_listeners;
+  // More descriptors for the event loop: when one is readable its callback runs and says whether
+  // to keep watching it, to stop, or to end the session as a kill switch does (exit 137).
+  enum class Watch { kKeep, kStop, kKill };
+  std::vector<std::pair<int, std::function<Watch()>>> watch_fds;
 };
 
 struct SessionResult {
@@ -35,6 +45,7 @@ struct SessionResult {
   bool setup_failed = false;
   bool denials_exceeded = false;
   bool cpu_time_exceeded = false;
+  bool watch_killed = false;  // a watched descriptor's callback ended the session (tool kill switch)
   bool oom_killed = false;
   std::string memory_limit;          // for the message when the OOM killer ended the command
   std::uint64_t memory_peak = 0;     // bytes, from the cgroup

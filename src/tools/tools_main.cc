@@ -442,7 +442,8 @@ int tools_main(int argc, char** argv) {
   ro.rate_db = state_dir + "/rate.sqlite";
   if (audit && audit->path() != "-") {
     const std::string& lp = audit->path();
-    ro.record_dir = (lp.size() > 6 && lp.substr(lp.size() - 6) == ".jsonl" ? lp.substr(0, lp.size() - 6) : lp) + ".blobs";
+    ro.record_dir =
+        (lp.size() > 6 && lp.substr(lp.size() - 6) == ".jsonl" ? lp.substr(0, lp.size() - 6) : lp) + ".blobs";
   }
   if (in_run && !record_dir.empty()) ro.record_dir = record_dir;  // beside the run's log
   ro.profile_key = policy.profiles.empty() ? "" : policy.profiles.back().path;

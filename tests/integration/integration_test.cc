@@ -5467,7 +5467,10 @@ class ToolsInRunTest : public ToolTest {
            R"("capabilities":{},"clientInfo":{"name":"it","version":"1"}}})";
   }
   static std::string call_json(int id, const std::string& name, const json& args) {
-    return json({{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/call"}, {"params", {{"name", name}, {"arguments", args}}}})
+    return json({{"jsonrpc", "2.0"},
+                 {"id", id},
+                 {"method", "tools/call"},
+                 {"params", {{"name", name}, {"arguments", args}}}})
         .dump();
   }
   static std::string q(const std::string& s) {  // single-quoted for bash
@@ -5591,8 +5594,7 @@ TEST_F(ToolsInRun, HostNetworkServesTheSocketOnly) {
   const std::string prof = profile();
   Result r = agent(prof,
                    "echo \"url=${PADDOCK_MCP_URL:-unset}\"; " + probe_ + " unix-lines \"$PADDOCK_MCP_SOCKET\" " +
-                       q(call_json(1, "echo", {{"text", "host-mode"}})) +
-                       " 2>&1 | head -c 300; echo",
+                       q(call_json(1, "echo", {{"text", "host-mode"}})) + " 2>&1 | head -c 300; echo",
                    {"--net", "host"});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_TRUE(contains(r.out, "url=unset")) << r;
