@@ -91,7 +91,9 @@ RateLimiter::RateLimiter(const std::string& path, Clock clock) : path_(path), cl
     fail("the file was replaced while it was being opened");
   sqlite3_busy_timeout(db_.get(), kBusyTimeoutMs);
   sqlite3_extended_result_codes(db_.get(), 1);
-  init_schema();
+  // Two paddocks creating the file at the same moment can see SQLITE_BUSY that the busy handler
+  // does not cover (the switch to WAL, a lock upgrade it refuses to wait for): try again.
+  retry_busy([this] { init_schema(); });
 
   expire_ = prepare("DELETE FROM rate_calls WHERE profile = ?1 AND tool = ?2 AND at_ms <= ?3");
   count_ = prepare("SELECT count(*), min(at_ms) FROM rate_calls WHERE profile = ?1 AND tool = ?2");
@@ -168,6 +170,27 @@ void RateLimiter::init_schema() {
 }
 
 RateDecision RateLimiter::acquire(const std::string& profile, const std::string& tool, const Rate& rate) {
+  RateDecision d;
+  retry_busy([&] { d = acquire_once(profile, tool, rate); });
+  return d;
+}
+
+void RateLimiter::retry_busy(const std::function<void()>& f) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      f();
+      return;
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      const bool busy = what.find("locked") != std::string::npos || what.find("busy") != std::string::npos;
+      if (!busy || attempt >= 100) throw;
+      sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+      ::usleep(20'000 + 1'000 * static_cast<unsigned>(attempt % 10));
+    }
+  }
+}
+
+RateDecision RateLimiter::acquire_once(const std::string& profile, const std::string& tool, const Rate& rate) {
   if (rate.count == 0 || rate.per.count() <= 0) throw Error("invalid rate for tool " + tool);
   const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch()).count();
   const std::int64_t per = std::chrono::duration_cast<std::chrono::milliseconds>(rate.per).count();

@@ -65,6 +65,8 @@ class RateLimiter {
   void exec(const char* sql);
   Stmt prepare(const char* sql);
   void init_schema();
+  RateDecision acquire_once(const std::string& profile, const std::string& tool, const Rate& rate);
+  void retry_busy(const std::function<void()>& f);
 };
 
 // "next call allowed in 12m": rounded up to whole seconds below a minute, whole minutes above.
