@@ -7,6 +7,7 @@
 #   paddock tool list -p PROFILE [--json]
 #   paddock tool call -p PROFILE [--approve prompt|never] [--audit FILE] NAME [JSON|-]
 #   paddock mcp -p PROFILE [--approve prompt|never] [--audit FILE]
+#   paddock replay SESSION|FILE [-p PROFILE]... [--call ID] [--tool NAME] [--live]
 #
 # Works with the bash-completion package (better word splitting, command completion
 # after `--`) and without it.
@@ -20,6 +21,7 @@ _paddock_audit_layers='session fs net dns syscall credential limit tool'
 _paddock_tool_list_opts='-h --help -p --profile --json'
 _paddock_tool_call_opts='-h --help -p --profile --approve --audit'
 _paddock_mcp_opts='-h --help -p --profile --approve --audit'
+_paddock_replay_opts='-h --help -p --profile --call --tool --live'
 
 # Session ids: the logs in $XDG_STATE_HOME/paddock/sessions (default ~/.local/state), newest first.
 _paddock_session_ids() {
@@ -31,6 +33,16 @@ _paddock_session_ids() {
         f=${f##*/}
         printf '%s\n' "${f%.jsonl}"
     done | sort -r
+}
+
+# Tool names a session's log records calls of: the subjects of its tool "call" events.
+# $1 is the paddock binary, $2 the session id, prefix or log file.
+_paddock_session_tool_names() {
+    local bin=$1 session=$2
+    # shellcheck disable=SC2088 # a literal "~/" left unexpanded in the word
+    [[ $session == "~/"* ]] && session=$HOME/${session#"~/"}
+    "$bin" log --json --layer tool "$session" 2>/dev/null </dev/null |
+        grep -o '"action":"call","subject":"[^"\\]*"' | sed 's/.*"subject":"//; s/"$//' | sort -u
 }
 
 # Profile names on the search path: the NAME column of `paddock profile list`,
@@ -124,6 +136,8 @@ _paddock() {
     # tool list|call and mcp: the -p arguments so far, and how many positionals.
     local -a tool_profiles=()
     local tool_args=0
+    # replay: the SESSION argument, once given.
+    local replay_session=
     for ((i = 1; i < cword; i++)); do
         w=${words[i]}
         case $state in
@@ -151,6 +165,7 @@ _paddock() {
                                 log) state=log; continue ;;
                                 tool) state=tool; continue ;;
                                 mcp) state=mcp; continue ;;
+                                replay) state=replay; continue ;;
                             esac
                         fi
                         state="command"
@@ -188,6 +203,23 @@ _paddock() {
                     -p?*) tool_profiles+=("${w#-p}") ;;
                     -*) ;;
                     *) tool_args=$((tool_args + 1)) ;;
+                esac
+                ;;
+            replay)
+                if $need_value; then
+                    need_value=false
+                    [[ ${words[i - 1]} == -p || ${words[i - 1]} == --profile ]] && tool_profiles+=("$w")
+                    continue
+                fi
+                case $w in
+                    -p | --profile | --call | --tool) need_value=true ;;
+                    --profile=*) tool_profiles+=("${w#--profile=}") ;;
+                    -p?*) tool_profiles+=("${w#-p}") ;;
+                    -*) ;;
+                    *)
+                        replay_session=$w
+                        tool_args=$((tool_args + 1))
+                        ;;
                 esac
                 ;;
         esac
@@ -238,7 +270,7 @@ _paddock() {
                 return
             fi
             if [[ $state == top && $cword -eq 1 ]]; then
-                _paddock_add_words "run profile doctor log tool mcp" "$cur"
+                _paddock_add_words "run profile doctor log tool mcp replay" "$cur"
                 # `paddock CMD` runs CMD: offer commands once something is typed.
                 [[ -n $cur ]] && _paddock_add_commands "$cur"
                 return
@@ -332,6 +364,38 @@ _paddock() {
             # tool call NAME: the tools of the profiles given so far.
             if [[ $state == tool-call ]] && ((tool_args == 0)); then
                 _paddock_add_words "$(_paddock_tool_names "$bin" "${tool_profiles[@]}")" "$cur"
+            fi
+            ;;
+        replay)
+            if $need_value || $split; then
+                case $prev in
+                    -p | --profile)
+                        if [[ $cur == */* ]]; then
+                            _paddock_add_files "$cur"
+                        else
+                            _paddock_add_words "$(_paddock_profile_names "$bin")" "$cur"
+                        fi
+                        ;;
+                    --tool)
+                        # The tools of the profiles given with -p, else those the session called.
+                        if ((${#tool_profiles[@]} > 0)); then
+                            _paddock_add_words "$(_paddock_tool_names "$bin" "${tool_profiles[@]}")" "$cur"
+                        elif [[ -n $replay_session ]]; then
+                            _paddock_add_words "$(_paddock_session_tool_names "$bin" "$replay_session")" "$cur"
+                        fi
+                        ;;
+                    --call) ;;
+                esac
+                return
+            fi
+            if [[ $cur == -* ]]; then
+                _paddock_add_words "$_paddock_replay_opts" "$cur"
+            elif ((tool_args == 0)); then
+                if [[ $cur == */* ]]; then
+                    _paddock_add_files "$cur"
+                else
+                    _paddock_add_words "$(_paddock_session_ids)" "$cur"
+                fi
             fi
             ;;
         profile-list | profile-new | doctor)

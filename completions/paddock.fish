@@ -7,13 +7,14 @@
 #   paddock tool list -p PROFILE [--json]
 #   paddock tool call -p PROFILE [--approve prompt|never] [--audit FILE] NAME [JSON|-]
 #   paddock mcp -p PROFILE [--approve prompt|never] [--audit FILE]
+#   paddock replay SESSION|FILE [-p PROFILE]... [--call ID] [--tool NAME] [--live]
 
 # Where the command line before the cursor stands. Prints one of:
 #   top            only `run` options so far (`run` left out), or nothing yet
 #   run            after `run`, before COMMAND
 #   command, N     inside COMMAND, which starts at token N (two lines)
 #   profile, profile-list, profile-show, profile-check, profile-new, doctor, log, tool
-#   tool-list, N / tool-call, N / mcp, N   N: the number of arguments that are not options
+#   tool-list, N / tool-call, N / mcp, N / replay, N   N: the number of arguments that are not options
 function __paddock_state
     set -l toks (commandline -opc)
     set -l state top
@@ -37,7 +38,7 @@ function __paddock_state
                     case '*'
                         if test $state = top -a $i -eq 2
                             switch $t
-                                case run profile doctor log tool mcp
+                                case run profile doctor log tool mcp replay
                                     set state $t
                                     continue
                             end
@@ -55,13 +56,13 @@ function __paddock_state
                     case list call
                         set state tool-$t
                 end
-            case tool-list tool-call mcp
+            case tool-list tool-call mcp replay
                 if test $need_value = 1
                     set need_value 0
                     continue
                 end
                 switch $t
-                    case -p --profile --approve --audit
+                    case -p --profile --approve --audit --call --tool
                         set need_value 1
                     case '-*'
                     case '*'
@@ -70,7 +71,7 @@ function __paddock_state
         end
     end
     switch $state
-        case tool-list tool-call mcp
+        case tool-list tool-call mcp replay
             printf '%s\n' $state $nargs
         case '*'
             echo $state
@@ -182,6 +183,7 @@ complete -c paddock -n __paddock_at_first -a doctor -d 'Report which sandbox lay
 complete -c paddock -n __paddock_at_first -a log -d "Show a session's audit log: denials, rules, hints"
 complete -c paddock -n __paddock_at_first -a tool -d 'List and call the tools a profile declares (JavaScript in V8)'
 complete -c paddock -n __paddock_at_first -a mcp -d "Serve the profile's tools to an MCP client on stdin/stdout"
+complete -c paddock -n __paddock_at_first -a replay -d "Run a session's recorded tool calls again: identical, different or failed"
 complete -c paddock -n __paddock_at_first -l version -d 'Print the version and exit'
 complete -c paddock -n 'not __paddock_is command' -s h -l help -d 'Print help and exit'
 
@@ -251,3 +253,41 @@ complete -c paddock -n '__paddock_is tool-call mcp' -l approve -x -a 'prompt\t"A
 complete -c paddock -n '__paddock_is tool-call mcp' -l audit -r -F -d "Audit log file ('-' for stderr)"
 complete -c paddock -n '__paddock_tool_call_arg 0' -a '(__paddock_tools)'
 complete -c paddock -n '__paddock_tool_call_arg 1' -a - -d 'Read the input from stdin'
+
+# replay SESSION|FILE [-p PROFILE]... [--call ID] [--tool NAME] [--live]
+# True in `replay` while SESSION is not given yet.
+function __paddock_replay_needs_session
+    set -l s (__paddock_state)
+    test "$s[1]" = replay; and test "$s[2]" -eq 0
+end
+
+# Tools for `replay --tool`: those of the profiles given with -p, else the tools the
+# session (the first argument that is not an option) recorded calls of.
+function __paddock_replay_tools
+    set -l toks (commandline -opc)
+    set -l session
+    set -l i 3
+    while test $i -le (count $toks)
+        switch $toks[$i]
+            case -p --profile '-p?*' '--profile=*'
+                __paddock_tools
+                return
+            case --call --tool
+                set i (math $i + 1)
+            case '-*'
+            case '*'
+                test -z "$session"; and set session $toks[$i]
+        end
+        set i (math $i + 1)
+    end
+    test -n "$session"; or return
+    string match -q -- '~/*' $session; and set session $HOME/(string sub -s 3 -- $session)
+    set -l bin (__paddock_bin)
+    command $bin log --json --layer tool $session 2>/dev/null </dev/null |
+        string match -r -g '"action":"call","subject":"([^"\\\\]*)"' | sort -u
+end
+complete -c paddock -n __paddock_replay_needs_session -k -a '(__paddock_sessions)'
+complete -c paddock -n '__paddock_is replay' -s p -l profile -x -a '(__paddock_profile_refs)' -d "Use these profiles instead of the session's"
+complete -c paddock -n '__paddock_is replay' -l call -x -d 'Only the call with this id'
+complete -c paddock -n '__paddock_is replay' -l tool -x -a '(__paddock_replay_tools)' -d 'Only the calls of this tool'
+complete -c paddock -n '__paddock_is replay' -l live -d 'Answer host functions for real instead of from the record'

@@ -2,26 +2,25 @@
 // for them). One error boundary, as in paddock's main: a paddock::Error is a one-line message and
 // exit status 125.
 #include <fcntl.h>
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <poll.h>
+#include <pwd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <future>
-#include <thread>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <iterator>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "audit/writer.h"
 #include "cli/tool_cli.h"
@@ -71,8 +70,7 @@ bool terminal_prompt(const ToolDecl& tool, const nlohmann::json& input, std::str
 class McpAdapter : public McpToolService {
  public:
   // `on_kill` ends the session when a kill switch says so (it does not return).
-  explicit McpAdapter(ToolRuntime& rt, std::function<void()> on_kill = {})
-      : rt_(rt), on_kill_(std::move(on_kill)) {}
+  explicit McpAdapter(ToolRuntime& rt, std::function<void()> on_kill = {}) : rt_(rt), on_kill_(std::move(on_kill)) {}
   // list() and has() run on the thread reading the client's messages: they must not wait for a
   // running call (a cancellation could not be read meanwhile). The descriptions are read once,
   // before serving starts, so listing only reads them.
@@ -427,7 +425,14 @@ int tools_main(int argc, char** argv) {
     start.reason = serving ? "MCP server started" : "tool call";
     nlohmann::json profiles = nlohmann::json::array();
     for (const auto& r : policy.profiles) profiles.push_back({{"name", r.name}, {"path", r.path}});
-    start.extra = {{"profiles", profiles}, {"refs", o.profiles}, {"layers", {"tools"}}, {"network", "none"}};
+    // What replay loads again: a profile given as a relative path is recorded absolute, so the
+    // replay does not depend on where it is run from.
+    nlohmann::json refs = nlohmann::json::array();
+    for (const auto& r : o.profiles) {
+      const bool is_path = r.find('/') != std::string::npos || r.ends_with(".toml");
+      refs.push_back(is_path && r[0] != '/' ? normalize_path(vars.cwd + "/" + r) : r);
+    }
+    start.extra = {{"profiles", profiles}, {"refs", refs}, {"layers", {"tools"}}, {"network", "none"}};
     audit->write(start);
   }
   auto started = std::chrono::steady_clock::now();
