@@ -77,6 +77,12 @@ int replay_command(const ReplayOptions& o) {
         for (const auto& r : *it) {
           if (r.is_string()) refs.push_back(r.get<std::string>());
         }
+      } else if (auto ps = e.extra.find("profiles"); ps != e.extra.end() && ps->is_array()) {
+        // A `paddock run` session: every profile it merged, by the file it came from, in order.
+        for (const auto& pr : *ps) {
+          if (pr.is_object() && pr.contains("path") && pr["path"].is_string())
+            refs.push_back(pr["path"].get<std::string>());
+        }
       }
     }
     if (e.layer != "tool" || (e.action != "call" && e.action != "result")) continue;
