@@ -10,7 +10,9 @@
 #include "cli/tool_cli.h"
 #include "policy/profile_loader.h"
 #include "policy/variables.h"
+#include "sandbox/host_facts.h"
 #include "tools/tool_runtime.h"
+#include "tools/tool_secrets.h"
 #include "tools/worker_sandbox.h"
 #include "util/error.h"
 
@@ -113,6 +115,7 @@ int replay_command(const ReplayOptions& o) {
                                 ? path.substr(0, path.size() - 6) + ".blobs"
                                 : path + ".blobs";
   ToolRuntimeOptions ro;
+  ro.secrets = read_tool_secrets(policy, gather_host_facts(policy, vars.cwd, false, {}));
   ro.start_worker = [&](const ToolDecl& t) { return start_sandboxed_worker(t, policy, worker); };
   ro.approve = ApprovalMode::Never;
   ToolRuntime rt(policy, std::move(ro));
@@ -180,6 +183,11 @@ int replay_command(const ReplayOptions& o) {
       std::printf("different\n%s", json_diff(before, after).c_str());
       ++different;
     }
+  }
+  if (!o.call.empty() && calls.count(o.call) == 0) throw Error(path + ": no tool call " + o.call + " in this session");
+  if (!o.tool.empty() &&
+      std::none_of(order.begin(), order.end(), [&](const std::string& id) { return calls[id].tool == o.tool; })) {
+    throw Error(path + ": no call of tool " + o.tool + " in this session");
   }
   std::printf("%d replayed: %d identical, %d different, %d failed; %d skipped\n", replayed, identical, different,
               failed, skipped);

@@ -33,6 +33,7 @@
 #include "supervisor/session.h"
 #include "tools/replay.h"
 #include "tools/tool_runtime.h"
+#include "tools/tool_secrets.h"
 #include "tools/worker_sandbox.h"
 #include "util/error.h"
 #include "util/fd_passing.h"
@@ -384,21 +385,7 @@ int tools_main(int argc, char** argv) {
 
   // Declared secrets that some tool is granted, read once; the values stay in this process.
   HostFacts facts = gather_host_facts(policy, vars.cwd, false, {});
-  // One missing is not an error until a tool asks for it (listing tools needs none).
-  std::map<std::string, std::string> secrets;
-  for (const auto& decl : policy.secrets) {
-    bool used = false;
-    for (const auto& t : policy.tools) {
-      used = used || std::find(t.secrets.begin(), t.secrets.end(), decl.name) != t.secrets.end();
-    }
-    if (!used) continue;
-    Policy one;
-    one.secrets = {decl};
-    try {
-      for (auto& s : read_secrets(one, facts)) secrets[s.name] = s.value;
-    } catch (const Error&) {
-    }
-  }
+  std::map<std::string, std::string> secrets = read_tool_secrets(policy, facts);
 
   const bool listing = c.list->parsed();
   const bool serving = c.mcp->parsed();
@@ -524,6 +511,9 @@ int tools_main(int argc, char** argv) {
       std::fprintf(stderr, "paddock: a tool kill switch ended the session (limits.on_exceed = \"kill\")\n");
       finish(137, "a tool kill switch ended the session");
       std::fflush(nullptr);
+      // Answers of calls that finished just before are written by the server's threads: give
+      // them a moment before the process goes.
+      ::usleep(100'000);
       ::_exit(137);
     });
     McpServer server(adapter, "paddock", PADDOCK_VERSION);

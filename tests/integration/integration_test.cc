@@ -5617,3 +5617,735 @@ TEST_F(ToolsInRun, McpConfigFilesForClaudeCodeAndCodex) {
 }
 
 }  // namespace
+
+// ==========================================================================================
+// KillSwitches: the session's tool kill switches (issue 7)
+//
+// `[limits] max_tool_calls` (calls that ran in one session), a tool's `max_calls`, and loop
+// detection (`tool_loop`, default 5: the N-th identical call in a row -- same tool, same input --
+// is refused). A refusal is a tool error (isError) naming the setting and its profile line, and
+// an audit event of layer "limit" (action "deny", extra "limit"); `on_exceed = "kill"` ends the
+// session instead: a "limit"/"kill" event, a session exit event with status 137, exit 137.
+// Calls go one at a time (each response awaited before the next request): `paddock mcp` runs
+// tools/call requests on several threads, so requests sent back to back may run in any order.
+
+namespace {
+
+class KillSwitchTest : public ToolTest {
+ protected:
+  // Line (1-based) of the first line of `path` holding `needle`, or 0.
+  static int line_in(const std::string& path, const std::string& needle) {
+    int n = 0;
+    for (const auto& l : lines_of(read_file(path))) {
+      ++n;
+      if (contains(l, needle)) return n;
+    }
+    return 0;
+  }
+
+  // A profile with `limits` as its [limits] table and the tools "echo" and "other" (echo.js);
+  // `echo_extra` is added to the echo tool's table.
+  std::string limits_profile(const std::string& limits, const std::string& echo_extra = "") {
+    std::string body = limits.empty() ? "" : "[limits]\n" + limits + "\n\n";
+    body += "[[tool]]\nname = \"echo\"\nscript = \"tools/echo.js\"\n" + echo_extra +
+            "\n[[tool]]\nname = \"other\"\nscript = \"tools/echo.js\"\n";
+    return tool_profile("limits", body, {"echo.js"});
+  }
+
+  // One tools/call, awaited: the call's answer is expected to be a result, not a protocol error.
+  json call_one(McpClient& c, int id, const std::string& tool, const std::string& text) {
+    json r = c.call(id, tool, {{"text", text}}, 20);
+    EXPECT_TRUE(r.contains("result")) << tool << " " << text << ": " << r.dump();
+    return r;
+  }
+  static bool answered(const json& r, const std::string& text) {
+    return r.contains("result") && !is_tool_error(r) &&
+           r["result"]["structuredContent"] == json({{"echo", {{"text", text}}}});
+  }
+};
+
+using KillSwitches = KillSwitchTest;
+
+TEST_F(KillSwitches, MaxToolCallsRefusesTheFourthCall) {
+  const std::string p = limits_profile("max_tool_calls = 3");
+  const int line = line_in(p, "max_tool_calls");
+  ASSERT_GT(line, 0);
+  auto c = mcp(p);
+  const std::string audit = last_audit_;
+  ASSERT_TRUE(c->initialize().contains("result"));
+  // Input the schema refuses never runs, and does not count.
+  json invalid = c->call(1, "echo", {{"nope", 1}});
+  EXPECT_TRUE(is_tool_error(invalid)) << invalid.dump();
+  for (int i = 2; i <= 4; ++i) {
+    const std::string text = "call-" + std::to_string(i);
+    json r = call_one(*c, i, i == 3 ? "other" : "echo", text);
+    EXPECT_TRUE(answered(r, text)) << i << ": " << r.dump();
+  }
+  // The fourth call that would run is refused, whichever tool, and so is every one after it.
+  for (int i = 5; i <= 6; ++i) {
+    json r = call_one(*c, i, i == 5 ? "echo" : "other", "call-" + std::to_string(i));
+    EXPECT_TRUE(is_tool_error(r)) << r.dump();
+    EXPECT_TRUE(contains(result_text(r), "limits.max_tool_calls = 3")) << r.dump();
+    EXPECT_TRUE(contains(result_text(r), p + ":" + std::to_string(line))) << "no profile line: " << r.dump();
+  }
+  // The session goes on: other requests are still answered.
+  json ping = c->request(7, "ping", json::object());
+  EXPECT_EQ(ping["result"], json::object()) << ping.dump();
+  Result r = c->close();
+  EXPECT_EQ(r.code, 0) << r;
+
+  auto ev = audit_events(audit);
+  auto denies = pick(ev, "limit", "deny");
+  ASSERT_EQ(denies.size(), 2u) << dump(ev);
+  EXPECT_EQ(denies[0].value("limit", ""), "max_tool_calls") << denies[0].dump();
+  EXPECT_EQ(denies[0].value("tool", ""), "echo") << denies[0].dump();
+  EXPECT_EQ(denies[0].value("subject", ""), "echo") << denies[0].dump();
+  EXPECT_FALSE(denies[0].value("call", "").empty()) << denies[0].dump();
+  EXPECT_EQ(denies[0].value("input_sha256", ""), sha256_hex(json({{"text", "call-5"}}).dump())) << denies[0].dump();
+  EXPECT_TRUE(contains(denies[0].value("reason", ""), p + ":" + std::to_string(line))) << denies[0].dump();
+  EXPECT_EQ(denies[1].value("tool", ""), "other") << denies[1].dump();
+  EXPECT_EQ(pick(ev, "tool", "call").size(), 3u) << dump(ev);
+  EXPECT_EQ(pick(ev, "tool", "result").size(), 3u) << dump(ev);
+  EXPECT_TRUE(pick(ev, "limit", "kill").empty()) << dump(ev);
+  ASSERT_FALSE(ev.empty());
+  EXPECT_EQ(ev.back().value("action", ""), "exit") << dump(ev);
+  EXPECT_EQ(ev.back().value("status", -1), 0) << ev.back().dump();
+  Result v = paddock_tool({"log", "--verify", audit});
+  EXPECT_EQ(v.code, 0) << v;
+}
+
+TEST_F(KillSwitches, PerToolMaxCalls) {
+  const std::string p = limits_profile("", "max_calls = 2\n");
+  const int line = line_in(p, "max_calls");
+  ASSERT_GT(line, 0);
+  auto c = mcp(p);
+  const std::string audit = last_audit_;
+  ASSERT_TRUE(c->initialize().contains("result"));
+  EXPECT_TRUE(answered(call_one(*c, 1, "echo", "a"), "a"));
+  EXPECT_TRUE(answered(call_one(*c, 2, "echo", "b"), "b"));
+  json refused = call_one(*c, 3, "echo", "c");
+  EXPECT_TRUE(is_tool_error(refused)) << refused.dump();
+  EXPECT_TRUE(contains(result_text(refused), "max_calls = 2")) << refused.dump();
+  EXPECT_TRUE(contains(result_text(refused), "echo")) << refused.dump();
+  EXPECT_TRUE(contains(result_text(refused), p + ":" + std::to_string(line))) << refused.dump();
+  // Another tool has its own count (none).
+  for (int i = 4; i <= 6; ++i) {
+    const std::string text = "o" + std::to_string(i);
+    EXPECT_TRUE(answered(call_one(*c, i, "other", text), text)) << i;
+  }
+  EXPECT_TRUE(is_tool_error(call_one(*c, 7, "echo", "d")));
+  EXPECT_EQ(c->close().code, 0);
+
+  auto ev = audit_events(audit);
+  auto denies = pick(ev, "limit", "deny");
+  ASSERT_EQ(denies.size(), 2u) << dump(ev);
+  for (const auto& d : denies) {
+    EXPECT_EQ(d.value("limit", ""), "max_calls") << d.dump();
+    EXPECT_EQ(d.value("tool", ""), "echo") << d.dump();
+  }
+  EXPECT_EQ(pick(ev, "tool", "result").size(), 5u) << dump(ev);
+}
+
+TEST_F(KillSwitches, ToolLoopRefusesTheThirdIdenticalCall) {
+  const std::string p = limits_profile("tool_loop = 3");
+  const int line = line_in(p, "tool_loop");
+  ASSERT_GT(line, 0);
+  auto c = mcp(p);
+  const std::string audit = last_audit_;
+  ASSERT_TRUE(c->initialize().contains("result"));
+  int id = 1;
+  auto expect_ok = [&](const std::string& tool, const std::string& text) {
+    json r = call_one(*c, id++, tool, text);
+    EXPECT_TRUE(answered(r, text)) << "call " << id - 1 << " " << tool << " " << text << ": " << r.dump();
+  };
+  auto expect_loop = [&](const std::string& tool, const std::string& text) {
+    json r = call_one(*c, id++, tool, text);
+    EXPECT_TRUE(is_tool_error(r)) << "call " << id - 1 << " " << tool << " " << text << ": " << r.dump();
+    EXPECT_TRUE(contains(result_text(r), "limits.tool_loop = 3")) << r.dump();
+    EXPECT_TRUE(contains(result_text(r), p + ":" + std::to_string(line))) << r.dump();
+  };
+  expect_ok("echo", "same");
+  expect_ok("echo", "same");
+  expect_loop("echo", "same");     // the third in a row
+  expect_loop("echo", "same");     // still the same run
+  expect_ok("echo", "different");  // another input ends the run
+  expect_ok("echo", "same");
+  expect_ok("echo", "same");
+  expect_loop("echo", "same");
+  // The same input to another tool in between is not "in a row".
+  expect_ok("other", "same");
+  expect_ok("echo", "same");
+  expect_ok("other", "same");
+  expect_ok("echo", "same");
+  EXPECT_EQ(c->close().code, 0);
+
+  auto ev = audit_events(audit);
+  auto denies = pick(ev, "limit", "deny");
+  ASSERT_EQ(denies.size(), 3u) << dump(ev);
+  for (const auto& d : denies) {
+    EXPECT_EQ(d.value("limit", ""), "tool_loop") << d.dump();
+    EXPECT_EQ(d.value("input_sha256", ""), sha256_hex(json({{"text", "same"}}).dump())) << d.dump();
+  }
+  EXPECT_EQ(pick(ev, "tool", "result").size(), 9u) << dump(ev);
+}
+
+TEST_F(KillSwitches, DefaultLoopLimitIsFive) {
+  const std::string p = limits_profile("");
+  auto c = mcp(p);
+  const std::string audit = last_audit_;
+  ASSERT_TRUE(c->initialize().contains("result"));
+  for (int i = 1; i <= 4; ++i) EXPECT_TRUE(answered(call_one(*c, i, "echo", "again"), "again")) << i;
+  json fifth = call_one(*c, 5, "echo", "again");
+  EXPECT_TRUE(is_tool_error(fifth)) << fifth.dump();
+  EXPECT_TRUE(contains(result_text(fifth), "limits.tool_loop = 5")) << fifth.dump();
+  EXPECT_TRUE(contains(result_text(fifth), "5 times in a row")) << fifth.dump();
+  EXPECT_TRUE(answered(call_one(*c, 6, "echo", "new"), "new"));
+  EXPECT_EQ(c->close().code, 0);
+  auto denies = pick(audit_events(audit), "limit", "deny");
+  ASSERT_EQ(denies.size(), 1u) << read_file(audit);
+  EXPECT_EQ(denies[0].value("limit", ""), "tool_loop") << denies[0].dump();
+}
+
+// on_exceed = "kill", for each kill switch: the call that trips it gets no answer, `paddock mcp`
+// exits 137, and the log ends with a limit/kill event and the session's exit (status 137).
+TEST_F(KillSwitches, OnExceedKillEndsTheMcpSession) {
+  struct Case {
+    std::string limits, echo_extra, limit;
+    std::vector<std::string> texts;  // echo calls; the last one trips the switch
+  };
+  const Case cases[] = {
+      {"max_tool_calls = 2\non_exceed = \"kill\"", "", "max_tool_calls", {"a", "b", "c"}},
+      {"on_exceed = \"kill\"", "max_calls = 1\n", "max_calls", {"a", "b"}},
+      {"tool_loop = 2\non_exceed = \"kill\"", "", "tool_loop", {"a", "b", "b"}},
+  };
+  for (const auto& k : cases) {
+    SCOPED_TRACE(k.limit);
+    const std::string p = limits_profile(k.limits, k.echo_extra);
+    auto c = mcp(p);
+    const std::string audit = last_audit_;
+    ASSERT_TRUE(c->initialize().contains("result"));
+    int id = 1;
+    for (size_t i = 0; i + 1 < k.texts.size(); ++i) {
+      EXPECT_TRUE(answered(call_one(*c, id, "echo", k.texts[i]), k.texts[i])) << id;
+      ++id;
+    }
+    json last = c->call(id, "echo", {{"text", k.texts.back()}}, 20);
+    EXPECT_TRUE(last.is_null()) << "the call that ended the session was answered: " << last.dump();
+    Result r = c->close(20);
+    EXPECT_EQ(r.code, 137) << r;
+    EXPECT_FALSE(r.timed_out) << r;
+    EXPECT_TRUE(contains(r.err, "kill switch")) << r;
+    expect_only_jsonrpc(r.out);
+
+    auto ev = audit_events(audit);
+    auto kills = pick(ev, "limit", "kill");
+    ASSERT_EQ(kills.size(), 1u) << dump(ev);
+    EXPECT_EQ(kills[0].value("limit", ""), k.limit) << kills[0].dump();
+    EXPECT_EQ(kills[0].value("tool", ""), "echo") << kills[0].dump();
+    EXPECT_TRUE(contains(kills[0].value("reason", ""), "on_exceed")) << kills[0].dump();
+    EXPECT_TRUE(pick(ev, "limit", "deny").empty()) << dump(ev);
+    EXPECT_EQ(pick(ev, "tool", "result").size(), k.texts.size() - 1) << dump(ev);
+    auto exits = pick(ev, "session", "exit");
+    ASSERT_EQ(exits.size(), 1u) << dump(ev);
+    EXPECT_EQ(exits[0].value("status", -1), 137) << exits[0].dump();
+    EXPECT_EQ(ev.back(), exits[0]) << "the session's exit is not the last event\n" << dump(ev);
+    Result v = paddock_tool({"log", "--verify", audit});
+    EXPECT_EQ(v.code, 0) << v;
+  }
+}
+
+// `paddock tool call` is a session of one call: with the smallest settings (max_tool_calls = 1,
+// max_calls = 1, tool_loop = 2) and on_exceed = "kill", the one call still runs (exit 0), and
+// no limit event is written.
+TEST_F(KillSwitches, ToolCallIsASessionOfOneCall) {
+  const std::string p = limits_profile("max_tool_calls = 1\ntool_loop = 2\non_exceed = \"kill\"", "max_calls = 1\n");
+  for (int i = 0; i < 2; ++i) {  // and again: nothing is counted across sessions
+    Result r = call(p, "echo", {{"text", "once"}});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(json::parse(r.out, nullptr, false), json({{"echo", {{"text", "once"}}}})) << r;
+    auto ev = audit_events(last_audit_);
+    EXPECT_TRUE(pick(ev, "limit", "deny").empty()) << dump(ev);
+    EXPECT_TRUE(pick(ev, "limit", "kill").empty()) << dump(ev);
+    auto exits = pick(ev, "session", "exit");
+    ASSERT_EQ(exits.size(), 1u) << dump(ev);
+    EXPECT_EQ(exits[0].value("status", -1), 0) << exits[0].dump();
+  }
+}
+
+// Inside `paddock run`: the agent's calls over /run/paddock/mcp.sock trip the switch, and the
+// whole run ends with 137 (the command does not get to finish).
+TEST_F(KillSwitches, OnExceedKillEndsAPaddockRun) {
+  const std::string p = limits_profile("max_tool_calls = 1\non_exceed = \"kill\"");
+  auto rpc = [](int id, const std::string& method, const json& params) {
+    return json({{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}).dump();
+  };
+  auto q = [](const std::string& s) {
+    std::string out = "'";
+    for (char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return out + "'";
+  };
+  const std::string init = rpc(0, "initialize",
+                               {{"protocolVersion", "2025-11-25"},
+                                {"capabilities", json::object()},
+                                {"clientInfo", {{"name", "it"}, {"version", "1"}}}});
+  auto call_line = [&](int id, const std::string& text) {
+    return rpc(id, "tools/call", {{"name", "echo"}, {"arguments", {{"text", text}}}});
+  };
+  // One connection per call: the first is answered before the second is sent.
+  const std::string script = probe_ + " unix-lines \"$PADDOCK_MCP_SOCKET\" " + q(init) + " " +
+                             q(call_line(1, "first")) + "; echo; " + probe_ + " unix-lines \"$PADDOCK_MCP_SOCKET\" " +
+                             q(init) + " " + q(call_line(2, "second")) + "; echo; sleep 5; echo command-finished";
+  const std::string audit = next_audit();
+  Result r = paddock_tool({"run", "-p", p, "--audit", audit, "--", "bash", "-c", script}, "", 40);
+  EXPECT_EQ(r.code, 137) << r;
+  EXPECT_TRUE(contains(r.out, R"({"echo":{"text":"first"}})")) << r;
+  EXPECT_FALSE(contains(r.out, "command-finished")) << r;
+  EXPECT_LT(r.seconds, 5.0) << r;
+  auto ev = audit_events(audit);
+  auto kills = pick(ev, "limit", "kill");
+  ASSERT_EQ(kills.size(), 1u) << dump(ev);
+  EXPECT_EQ(kills[0].value("limit", ""), "max_tool_calls") << kills[0].dump();
+  auto exits = pick(ev, "session", "exit");
+  ASSERT_EQ(exits.size(), 1u) << dump(ev);
+  EXPECT_EQ(exits[0].value("status", -1), 137) << exits[0].dump();
+  Result v = paddock_tool({"log", "--verify", audit});
+  EXPECT_EQ(v.code, 0) << v;
+}
+
+// ==========================================================================================
+// Replay: `paddock replay SESSION [--call ID] [--tool NAME] [--live] [-p PROFILE]` (issue 7)
+//
+// tools/world.js (audit = "full") reads a file (host.fs.read), a URL (host.fetch: a
+// ChangingServer on 127.0.0.1, granted by address and port), a SQLite file (host.db.query) and
+// optionally a secret, and returns them with Date.now() and Math.random(). The record (input,
+// seed, clock, and each host answer as `<log without .jsonl>.blobs/<sha256>.json`) is enough to
+// run the call again after the world changed: identical. Editing the script shows the
+// difference; --live sees the changed world.
+
+// Answers every HTTP request with 200 and the body set last (one connection at a time).
+class ChangingServer {
+ public:
+  explicit ChangingServer(std::string body) : body_(std::move(body)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0) {
+      throw std::runtime_error("ChangingServer: bind/listen");
+    }
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ChangingServer(const ChangingServer&) = delete;
+  ChangingServer& operator=(const ChangingServer&) = delete;
+  ~ChangingServer() {
+    stopping_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+  [[nodiscard]] std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] int accepted() const { return accepted_.load(); }
+  void set(const std::string& body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    body_ = body;
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) {
+        if (stopping_) return;
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;
+      }
+      ++accepted_;
+      struct timeval tv {
+        5, 0
+      };
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      std::string head;
+      char buf[4096];
+      while (!contains(head, "\r\n\r\n") && head.size() < 65536) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        head.append(buf, static_cast<size_t>(n));
+      }
+      std::string body;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        body = body_;
+      }
+      std::string reply =
+          "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\nConnection: close\r\n\r\n" + body;
+      ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+      ::shutdown(c, SHUT_WR);
+      ::close(c);
+    }
+  }
+
+  std::mutex mu_;
+  std::string body_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+class ReplayTest : public ToolTest {
+ protected:
+  static constexpr const char* kSecretEnv = "PADDOCK_IT_REPLAY_TOKEN";
+
+  void SetUp() override {
+    ToolTest::SetUp();
+    data_ = dir_ + "/data.txt";
+    db_ = dir_ + "/shop.sqlite";
+    write_file(data_, "file before\n");
+    make_db(db_,
+            "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price INTEGER);"
+            "INSERT INTO items VALUES(1, 'apple', 3); INSERT INTO items VALUES(2, 'pear', 4);");
+    server_ = std::make_unique<ChangingServer>("server before\n");
+    profile_ = tool_profile("replay", R"([secrets.IT_REPLAY_TOKEN]
+from_env = "PADDOCK_IT_REPLAY_TOKEN"
+
+[[tool]]
+name = "world"
+script = "tools/world.js"
+audit = "full"
+grants = { read = ["@DATA@"], net = ["@SERVER@"], db = { path = "@DB@", read_only = true, tables = ["items"] } }
+
+[[tool]]
+name = "world_meta"
+script = "tools/world.js"
+grants = { read = ["@DATA@"] }
+
+[[tool]]
+name = "echo_full"
+script = "tools/echo.js"
+audit = "full"
+
+[[tool]]
+name = "secretive"
+script = "tools/world.js"
+audit = "full"
+grants = { secrets = ["IT_REPLAY_TOKEN"] }
+)",
+                            {"world.js", "echo.js"}, {{"DATA", data_}, {"SERVER", server_->addr()}, {"DB", db_}});
+  }
+
+  [[nodiscard]] json world_input() const {
+    return {{"file", data_},
+            {"url", "http://" + server_->addr() + "/answer"},
+            {"sql", "SELECT id, name, price FROM items ORDER BY id"}};
+  }
+
+  // Changes everything world.js reads.
+  void change_the_world() {
+    write_file(data_, "file after\n");
+    server_->set("server after\n");
+    make_db(db_, "UPDATE items SET price = 99 WHERE id = 1; INSERT OR REPLACE INTO items VALUES(3, 'plum', 5);");
+  }
+
+  // Replaces `from` with `to` in the test's copy of a tool script.
+  void edit_script(const std::string& script, const std::string& from, const std::string& to) {
+    const std::string path = dir_ + "/tools/" + script;
+    std::string text = read_file(path);
+    size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from << " not in " << path;
+    text.replace(at, from.size(), to);
+    write_file(path, text, 0644);
+  }
+
+  // `paddock replay ARGS...`
+  Result replay(const Args& args, const Args& extra_env = {}) {
+    Args a = {"replay"};
+    a.insert(a.end(), args.begin(), args.end());
+    return paddock_tool(a, "", 60, extra_env);
+  }
+
+  static std::string blobs_of(const std::string& log) { return log.substr(0, log.size() - 6) + ".blobs"; }
+
+  // The call ids of a log's result events, in order, with their tools.
+  static std::vector<std::pair<std::string, std::string>> recorded_calls(const std::string& log) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& e : pick(audit_events(log), "tool", "result"))
+      out.emplace_back(e.value("call", ""), e.value("tool", ""));
+    return out;
+  }
+
+  // Every file of a folder, concatenated.
+  static std::string folder_text(const std::string& dir) {
+    std::string all;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) all += read_file(e.path().string());
+    return all;
+  }
+
+  std::string data_, db_, profile_;
+  std::unique_ptr<ChangingServer> server_;
+};
+
+using Replay = ReplayTest;
+
+TEST_F(Replay, RecordedWorldReplaysIdentically) {
+  Result first = call(profile_, "world", world_input());
+  ASSERT_EQ(first.code, 0) << first;
+  const std::string log = last_audit_;
+  json out = json::parse(first.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << first;
+  EXPECT_EQ(out["file"], "file before\n") << first;
+  EXPECT_EQ(out["fetched"], json({{"status", 200}, {"body", "server before\n"}})) << first;
+  EXPECT_EQ(out["rows"], json({{1, "apple", 3}, {2, "pear", 4}})) << first;
+  EXPECT_EQ(server_->accepted(), 1);
+
+  // The record: input, output, seed, clock, and one stored answer per host call.
+  auto results = pick(audit_events(log), "tool", "result");
+  ASSERT_EQ(results.size(), 1u) << read_file(log);
+  const json& res = results[0];
+  EXPECT_EQ(res["input"], world_input()) << res.dump();
+  EXPECT_EQ(res["output"], out) << res.dump();
+  ASSERT_TRUE(res.contains("seed") && res["seed"].is_number_unsigned()) << res.dump();
+  ASSERT_TRUE(res.contains("time_ms") && res["time_ms"].is_number_integer()) << res.dump();
+  // Date.now() is the call's recorded clock (plus elapsed time, in steps of 100 ms).
+  const long long drift = out["now"].get<long long>() - res["time_ms"].get<long long>();
+  EXPECT_TRUE(drift >= 0 && drift < 5000 && drift % 100 == 0)
+      << "Date.now() " << out["now"] << ", time_ms " << res["time_ms"];
+  ASSERT_EQ(res["host_calls"].size(), 3u) << res.dump();
+  std::vector<std::string> fns;
+  for (const auto& h : res["host_calls"]) {
+    fns.push_back(h.value("fn", ""));
+    const std::string sha = h.value("answer", "");
+    ASSERT_EQ(sha.size(), 64u) << h.dump();
+    const std::string blob = read_file(blobs_of(log) + "/" + sha + ".json");
+    EXPECT_EQ(sha256_hex(blob), sha) << "a blob's name is not its content's sha256: " << h.dump();
+  }
+  EXPECT_EQ(fns, (std::vector<std::string>{"fs.read", "fetch", "db.query"}));
+  EXPECT_TRUE(contains(folder_text(blobs_of(log)), "server before")) << "the fetch response is not recorded";
+
+  // The same input again gets other random numbers (a seed per call).
+  Result second = call(profile_, "world", world_input());
+  ASSERT_EQ(second.code, 0) << second;
+  json out2 = json::parse(second.out, nullptr, false);
+  EXPECT_NE(out2["random"], out["random"]) << "Math.random() is not seeded per call";
+
+  // The world changes; the replay is answered from the record: identical, bit for bit.
+  change_the_world();
+  const int reached = server_->accepted();
+  Result r = replay({log});
+  EXPECT_EQ(r.code, 0) << r;
+  const std::string id = res.value("call", "");
+  EXPECT_TRUE(contains(r.out, "call " + id + "  tool world: identical\n")) << r;
+  EXPECT_TRUE(contains(r.out, "1 replayed: 1 identical, 0 different, 0 failed; 0 skipped")) << r;
+  EXPECT_EQ(server_->accepted(), reached) << "the replay fetched for real";
+
+  // The session id (not the file) names the session too: a log in the default place.
+  Result third = paddock_tool({"tool", "call", "-p", profile_, "world", world_input().dump()});
+  ASSERT_EQ(third.code, 0) << third;
+  std::string session;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(sessions_dir(), ec)) {
+    if (e.path().extension() == ".jsonl") session = e.path().stem().string();
+  }
+  ASSERT_FALSE(session.empty()) << "no session log in " << sessions_dir();
+  ASSERT_TRUE(fs::is_directory(sessions_dir() + "/" + session + ".blobs"));
+  change_the_world();
+  server_->set("server changed again\n");
+  r = replay({session});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "1 replayed: 1 identical")) << r;
+}
+
+TEST_F(Replay, EditedScriptIsDifferentWithADiff) {
+  Result first = call(profile_, "world", world_input());
+  ASSERT_EQ(first.code, 0) << first;
+  const std::string log = last_audit_;
+  change_the_world();
+  edit_script("world.js", R"(version: "v1")", R"(version: "v2")");
+  Result r = replay({log});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_TRUE(contains(r.out, "tool world: different\n")) << r;
+  EXPECT_TRUE(contains(r.out, "-   \"version\": \"v1\"")) << r;
+  EXPECT_TRUE(contains(r.out, "+   \"version\": \"v2\"")) << r;
+  // Only the version differs: the file, the fetch, the rows, the clock and the dice are the same.
+  for (const auto& l : lines_of(r.out)) {
+    if (l.rfind("- ", 0) == 0 || l.rfind("+ ", 0) == 0) {
+      EXPECT_TRUE(contains(l, "\"version\"")) << l << "\n" << r;
+    }
+  }
+  EXPECT_TRUE(contains(r.out, "1 replayed: 0 identical, 1 different, 0 failed; 0 skipped")) << r;
+
+  // A script that no longer makes the recorded host calls diverges: failed.
+  edit_script("world.js", "if (input.url !== undefined) {", "if (false) {");
+  r = replay({log});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_TRUE(contains(r.out, "tool world: failed: ")) << r;
+  EXPECT_TRUE(contains(r.out, "0 different, 1 failed")) << r;
+}
+
+TEST_F(Replay, LiveSeesTheChangedWorld) {
+  Result first = call(profile_, "world", world_input());
+  ASSERT_EQ(first.code, 0) << first;
+  const std::string log = last_audit_;
+  // The world as it was: the same answers for real (and the same clock and dice).
+  Result r = replay({log, "--live"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "tool world: identical")) << r;
+  EXPECT_EQ(server_->accepted(), 2);
+  change_the_world();
+  r = replay({log, "--live"});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_TRUE(contains(r.out, "tool world: different\n")) << r;
+  EXPECT_TRUE(contains(r.out, "-   \"file\": \"file before\\n\"")) << r;
+  EXPECT_TRUE(contains(r.out, "+   \"file\": \"file after\\n\"")) << r;
+  EXPECT_TRUE(contains(r.out, "server after")) << r;
+  EXPECT_TRUE(contains(r.out, "plum")) << r;
+  EXPECT_EQ(server_->accepted(), 3);
+  // From the record again: identical.
+  r = replay({log});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(server_->accepted(), 3);
+}
+
+// A secret's value is never stored (the blob holds its name); the replay reads the current value
+// again, or -- without it -- gives the script the placeholder "<secret NAME>".
+TEST_F(Replay, SecretValueIsNeverStored) {
+  const std::string value = "replay-" + unique_marker("secret");
+  const Args with_secret = {std::string(kSecretEnv) + "=" + value};
+  Result first = call(profile_, "secretive", {{"secret", "IT_REPLAY_TOKEN"}}, {}, with_secret);
+  ASSERT_EQ(first.code, 0) << first;
+  const std::string log = last_audit_;
+  json out = json::parse(first.out, nullptr, false);
+  EXPECT_EQ(out["secret"]["length"], value.size()) << first;
+  EXPECT_EQ(out["secret"]["placeholder"], false) << first;
+  auto results = pick(audit_events(log), "tool", "result");
+  ASSERT_EQ(results.size(), 1u) << read_file(log);
+  ASSERT_EQ(results[0]["host_calls"].size(), 1u) << results[0].dump();
+  const std::string sha = results[0]["host_calls"][0].value("answer", "");
+  ASSERT_FALSE(sha.empty()) << results[0].dump();
+  const std::string blob = read_file(blobs_of(log) + "/" + sha + ".json");
+  EXPECT_TRUE(contains(blob, "IT_REPLAY_TOKEN")) << blob;
+  auto nowhere = [&](const std::string& when) {
+    EXPECT_FALSE(contains(read_file(log), value)) << when << ": the secret's value is in the log";
+    EXPECT_FALSE(contains(folder_text(blobs_of(log)), value)) << when << ": the secret's value is in a blob";
+  };
+  nowhere("after the call");
+
+  // With the secret's source set, the replay reads it again: identical.
+  Result r = replay({log}, with_secret);
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "tool secretive: identical")) << "the replay did not get the secret's current value\n"
+                                                            << r;
+  EXPECT_FALSE(contains(r.out + r.err, value)) << r;
+  // Without it: the placeholder, so the output differs (and says so).
+  r = replay({log});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_TRUE(contains(r.out, "tool secretive: different")) << r;
+  EXPECT_TRUE(contains(r.out, "+     \"placeholder\": true")) << r;
+  nowhere("after the replays");
+}
+
+TEST_F(Replay, MetadataAuditIsSkipped) {
+  auto c = mcp(profile_);
+  const std::string log = last_audit_;
+  ASSERT_TRUE(c->initialize().contains("result"));
+  json a = c->call(1, "world_meta", {{"file", data_}}, 20);
+  EXPECT_FALSE(is_tool_error(a)) << a.dump();
+  json b = c->call(2, "world", world_input(), 20);
+  EXPECT_FALSE(is_tool_error(b)) << b.dump();
+  ASSERT_EQ(c->close().code, 0);
+  auto calls = recorded_calls(log);
+  ASSERT_EQ(calls.size(), 2u) << read_file(log);
+  change_the_world();
+  Result r = replay({log});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "call " + calls[0].first + "  tool world_meta: skipped (")) << r;
+  EXPECT_TRUE(contains(r.out, "call " + calls[1].first + "  tool world: identical")) << r;
+  EXPECT_TRUE(contains(r.out, "1 replayed: 1 identical, 0 different, 0 failed; 1 skipped")) << r;
+}
+
+TEST_F(Replay, ToolAndCallFilters) {
+  auto c = mcp(profile_);
+  const std::string log = last_audit_;
+  ASSERT_TRUE(c->initialize().contains("result"));
+  EXPECT_FALSE(is_tool_error(c->call(1, "world", world_input(), 20)));
+  EXPECT_FALSE(is_tool_error(c->call(2, "echo_full", {{"text", "one"}}, 20)));
+  EXPECT_FALSE(is_tool_error(c->call(3, "world", {{"file", data_}}, 20)));
+  EXPECT_FALSE(is_tool_error(c->call(4, "echo_full", {{"text", "two"}}, 20)));
+  ASSERT_EQ(c->close().code, 0);
+  auto calls = recorded_calls(log);
+  ASSERT_EQ(calls.size(), 4u) << read_file(log);
+  change_the_world();
+  // Make the world calls differ, the echo calls not.
+  edit_script("world.js", R"(version: "v1")", R"(version: "v2")");
+
+  Result r = replay({log, "--tool", "echo_full"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "call " + calls[1].first + "  tool echo_full: identical")) << r;
+  EXPECT_TRUE(contains(r.out, "call " + calls[3].first + "  tool echo_full: identical")) << r;
+  EXPECT_FALSE(contains(r.out, "tool world")) << r;
+  EXPECT_TRUE(contains(r.out, "2 replayed: 2 identical, 0 different")) << r;
+
+  r = replay({log, "--tool", "world"});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_FALSE(contains(r.out, "echo_full")) << r;
+  EXPECT_TRUE(contains(r.out, "2 replayed: 0 identical, 2 different")) << r;
+
+  r = replay({log, "--call", calls[2].first});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_TRUE(contains(r.out, "call " + calls[2].first + "  tool world: different")) << r;
+  EXPECT_FALSE(contains(r.out, calls[0].first)) << r;
+  EXPECT_TRUE(contains(r.out, "1 replayed: 0 identical, 1 different")) << r;
+
+  r = replay({log, "--call", calls[3].first});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(contains(r.out, "call " + calls[3].first + "  tool echo_full: identical")) << r;
+  EXPECT_TRUE(contains(r.out, "1 replayed: 1 identical")) << r;
+
+  // Both filters: the call must match each.
+  r = replay({log, "--call", calls[3].first, "--tool", "world"});
+  EXPECT_TRUE(contains(r.out, "0 replayed")) << r;
+}
+
+TEST_F(Replay, DamagedBlobIsReportedFailed) {
+  Result first = call(profile_, "world", world_input());
+  ASSERT_EQ(first.code, 0) << first;
+  const std::string log = last_audit_;
+  auto results = pick(audit_events(log), "tool", "result");
+  ASSERT_EQ(results.size(), 1u) << read_file(log);
+  ASSERT_EQ(results[0]["host_calls"].size(), 3u) << results[0].dump();
+  // The fetch answer: one byte of its body flipped (still valid JSON: only the digest tells).
+  const std::string fetch_blob = blobs_of(log) + "/" + results[0]["host_calls"][1].value("answer", "") + ".json";
+  std::string text = read_file(fetch_blob);
+  size_t at = text.find("server before");
+  ASSERT_NE(at, std::string::npos) << text;
+  text[at] = 'S';
+  ::chmod(fetch_blob.c_str(), 0600);
+  write_file(fetch_blob, text, 0600);
+  Result r = replay({log});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_EQ(r.sig, 0) << r;
+  EXPECT_TRUE(contains(r.out, "tool world: failed: ")) << r;
+  EXPECT_TRUE(contains(r.out, "fetch")) << r;
+  EXPECT_TRUE(contains(r.out, "damaged")) << r;
+  EXPECT_TRUE(contains(r.out, "1 replayed: 0 identical, 0 different, 1 failed")) << r;
+
+  // Not JSON any more (a flipped bracket), and a blob gone: failed too, never a crash.
+  text = read_file(fetch_blob);
+  text[0] = static_cast<char>(text[0] ^ 0x01);
+  write_file(fetch_blob, text, 0600);
+  r = replay({log});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_TRUE(contains(r.out, "tool world: failed: ")) << r;
+  fs::remove(fetch_blob);
+  r = replay({log});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_TRUE(contains(r.out, "tool world: failed: ")) << r;
+  EXPECT_TRUE(contains(r.out, "not recorded")) << r;
+}
+
+}  // namespace
