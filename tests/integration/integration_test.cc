@@ -4167,6 +4167,10 @@ class CannedServer {
   [[nodiscard]] std::string port() const { return std::to_string(port_); }
   [[nodiscard]] std::string addr() const { return "127.0.0.1:" + port(); }
   [[nodiscard]] int accepted() const { return accepted_.load(); }
+  void set_reply(std::string reply) {
+    std::lock_guard<std::mutex> lock(reply_mu_);
+    reply_ = std::move(reply);
+  }
 
  private:
   void loop() {
@@ -4189,12 +4193,18 @@ class CannedServer {
         if (n <= 0) break;
         head.append(buf, static_cast<size_t>(n));
       }
-      ::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+      std::string reply;
+      {
+        std::lock_guard<std::mutex> lock(reply_mu_);
+        reply = reply_;
+      }
+      ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
       ::shutdown(c, SHUT_WR);
       ::close(c);
     }
   }
 
+  std::mutex reply_mu_;
   std::string reply_;
   int fd_ = -1;
   int port_ = 0;
@@ -5923,78 +5933,15 @@ TEST_F(KillSwitches, OnExceedKillEndsAPaddockRun) {
 // difference; --live sees the changed world.
 
 // Answers every HTTP request with 200 and the body set last (one connection at a time).
-class ChangingServer {
+std::string plain_ok(const std::string& body) {
+  return "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
+}
+
+class ChangingServer : public CannedServer {
  public:
-  explicit ChangingServer(std::string body) : body_(std::move(body)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0) {
-      throw std::runtime_error("ChangingServer: bind/listen");
-    }
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { loop(); });
-  }
-  ChangingServer(const ChangingServer&) = delete;
-  ChangingServer& operator=(const ChangingServer&) = delete;
-  ~ChangingServer() {
-    stopping_ = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    thread_.join();
-    ::close(fd_);
-  }
-  [[nodiscard]] std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
-  [[nodiscard]] int accepted() const { return accepted_.load(); }
-  void set(const std::string& body) {
-    std::lock_guard<std::mutex> lock(mu_);
-    body_ = body;
-  }
-
- private:
-  void loop() {
-    for (;;) {
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) {
-        if (stopping_) return;
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;
-      }
-      ++accepted_;
-      struct timeval tv {
-        5, 0
-      };
-      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      std::string head;
-      char buf[4096];
-      while (!contains(head, "\r\n\r\n") && head.size() < 65536) {
-        ssize_t n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        head.append(buf, static_cast<size_t>(n));
-      }
-      std::string body;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        body = body_;
-      }
-      std::string reply =
-          "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
-          "\r\nConnection: close\r\n\r\n" + body;
-      ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
-      ::shutdown(c, SHUT_WR);
-      ::close(c);
-    }
-  }
-
-  std::mutex mu_;
-  std::string body_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> accepted_{0};
-  std::thread thread_;
+  explicit ChangingServer(const std::string& body) : CannedServer(plain_ok(body)) {}
+  void set(const std::string& body) { set_reply(plain_ok(body)); }
 };
 
 class ReplayTest : public ToolTest {
