@@ -130,8 +130,8 @@ bool ambiguous_numeric(const std::string& name) {
   return inet_aton(name.c_str(), &ignored) != 0;
 }
 
-std::string cite(const char* list, const HostGrant& g) {
-  std::string s = std::string("network.") + list + " \"" + g.pattern.str() + "\"";
+std::string cite(const std::string& list, const HostGrant& g) {
+  std::string s = list + " \"" + g.pattern.str() + "\"";
   if (g.origin.known()) s += " (" + g.origin.short_str() + ")";
   return s;
 }
@@ -156,12 +156,12 @@ bool covers(const HostPattern& p, const Addr& original, const Addr& judged) {
   return p.matches_address(judged.b.data(), judged.v6) || p.matches_address(original.b.data(), original.v6);
 }
 
-EgressDecision allow_by(const HostGrant& g) {
-  return {true, "allowed by " + cite("allow", g), g.origin, g.pattern.str(), {}};
+EgressDecision allow_by(const std::string& list, const HostGrant& g) {
+  return {true, "allowed by " + cite(list, g), g.origin, g.pattern.str(), {}};
 }
 
 EgressDecision deny_by(const HostGrant& g, const std::string& prefix) {
-  return {false, prefix + "denied by " + cite("deny", g), g.origin, g.pattern.str(), {}};
+  return {false, prefix + "denied by " + cite("network.deny", g), g.origin, g.pattern.str(), {}};
 }
 
 EgressDecision refuse(std::string reason, std::string hint) {
@@ -180,8 +180,8 @@ std::string allow_hint(std::string_view host, std::uint16_t port) {
 
 EgressPolicy::EgressPolicy(const Policy& policy) : EgressPolicy(policy.net_allow, policy.net_deny) {}
 
-EgressPolicy::EgressPolicy(std::vector<HostGrant> allow, std::vector<HostGrant> deny)
-    : allow_(std::move(allow)), deny_(std::move(deny)) {}
+EgressPolicy::EgressPolicy(std::vector<HostGrant> allow, std::vector<HostGrant> deny, std::string allow_list)
+    : allow_(std::move(allow)), deny_(std::move(deny)), allow_list_(std::move(allow_list)) {}
 
 EgressDecision EgressPolicy::check_name(std::string_view host, std::uint16_t port) const {
   const std::string name = normalize_host(host);
@@ -196,13 +196,18 @@ EgressDecision EgressPolicy::check_name(std::string_view host, std::uint16_t por
   const HostGrant* other_port = nullptr;
   for (const auto& g : allow_) {
     if (!g.pattern.matches_name(name)) continue;
-    if (g.pattern.matches_port(port)) return allow_by(g);
+    if (g.pattern.matches_port(port)) return allow_by(allow_list_, g);
     if (other_port == nullptr) other_port = &g;
   }
-  std::string reason = with_port(name, port) + " is not in network.allow";
+  std::string reason = with_port(name, port) + " is not in " + allow_list_;
   if (other_port != nullptr)
-    reason += " (" + cite("allow", *other_port) + " covers " + ports_text(other_port->pattern) + " only)";
-  return refuse(reason, allow_hint(name, port));
+    reason += " (" + cite(allow_list_, *other_port) + " covers " + ports_text(other_port->pattern) + " only)";
+  return refuse(reason, hint_for(with_port(name, port)));
+}
+
+std::string EgressPolicy::hint_for(const std::string& entry) const {
+  if (allow_list_ == "network.allow") return "network.allow = [\"" + entry + "\"]";
+  return allow_list_ + ": add \"" + entry + "\"";
 }
 
 EgressDecision EgressPolicy::check_name_any_port(std::string_view host) const {
@@ -253,25 +258,25 @@ EgressDecision EgressPolicy::check_address(const std::string& host, const std::u
   }
 
   if (name.empty()) {  // a literal: needs an address entry covering address and port
-    if (explicit_port != nullptr) return allow_by(*explicit_port);
-    std::string reason = with_port(addr_text(original), port) + " is not in network.allow";
+    if (explicit_port != nullptr) return allow_by(allow_list_, *explicit_port);
+    std::string reason = with_port(addr_text(original), port) + " is not in " + allow_list_;
     if (explicit_any_port != nullptr) {
       reason +=
-          " (" + cite("allow", *explicit_any_port) + " covers " + ports_text(explicit_any_port->pattern) + " only)";
+          " (" + cite(allow_list_, *explicit_any_port) + " covers " + ports_text(explicit_any_port->pattern) + " only)";
     } else if (!kind.empty()) {
       reason += " (" + shown + " is " + kind + ")";
     }
-    return refuse(reason, allow_hint(addr_text(judged), port));
+    return refuse(reason, hint_for(with_port(addr_text(judged), port)));
   }
 
   if (kind.empty()) return by_name;  // an ordinary public address of an allowed name
   // A special-use address behind an allowed name: only an explicit address entry lets it through
   // (the port was already checked against the name's entry).
   if (explicit_any_port != nullptr) {
-    by_name.reason += "; " + shown + " is " + kind + " allowed by " + cite("allow", *explicit_any_port);
+    by_name.reason += "; " + shown + " is " + kind + " allowed by " + cite(allow_list_, *explicit_any_port);
     return by_name;
   }
-  std::string hint = "network.allow = [\"" + addr_text(judged) + "\"]";
+  std::string hint = hint_for(addr_text(judged));
   return refuse(subject + kind + "; allow it explicitly with " + hint, hint);
 }
 

@@ -38,7 +38,9 @@ class EgressPolicy {
   using Decision = EgressDecision;
 
   explicit EgressPolicy(const Policy& policy);
-  EgressPolicy(std::vector<HostGrant> allow, std::vector<HostGrant> deny);
+  // `allow_list` names the allow entries in reasons and hints: "network.allow" for the proxy,
+  // "tool.grants.net" for a tool's fetch().
+  EgressPolicy(std::vector<HostGrant> allow, std::vector<HostGrant> deny, std::string allow_list = "network.allow");
 
   // A destination as named by the client (HTTP CONNECT, SOCKS domain, DNS query). The name is
   // lower-cased and one trailing dot stripped; an address literal ("10.0.0.1", "[::1]") is
@@ -55,8 +57,11 @@ class EgressPolicy {
                                        std::uint16_t port) const;
 
  private:
+  [[nodiscard]] std::string hint_for(const std::string& entry) const;
+
   std::vector<HostGrant> allow_;
   std::vector<HostGrant> deny_;
+  std::string allow_list_;
 };
 
 // The profile line that would allow host:port, e.g. `network.allow = ["evil.example:443"]`.

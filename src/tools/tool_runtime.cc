@@ -230,7 +230,7 @@ struct ToolRuntime::Impl {
             }
           }
         }
-        HostFetch f(EgressPolicy(d.net, policy.net_deny), FetchLimits{});
+        HostFetch f(EgressPolicy(d.net, policy.net_deny, "tool.grants.net of " + d.name), FetchLimits{});
         FetchResponse resp = f.fetch(fr);
         nlohmann::json headers = nlohmann::json::object();
         for (const auto& [k, v] : resp.headers) headers[k] = v;
