@@ -472,26 +472,28 @@ class EgressProxy::Impl {
       return;
     }
     c.rule = d.rule.known() ? d.rule.short_str() : "";
-    // Budgets of connections: the session's, then the host's.
+    // Budgets: connections, then bytes (one used up refuses new connections too, before anything
+    // is dialled); the session's before the host's.
     Budget& host_budget = per_host_[c.host];
-    if (plan_.budget.max_connections && session_.connections >= plan_.budget.max_connections->value) {
-      refuse(c, budget_refusal("max_connections", *plan_.budget.max_connections, ""), {{"limit", "max_connections"}});
-      return;
-    }
-    if (plan_.per_host.max_connections && host_budget.connections >= plan_.per_host.max_connections->value) {
-      refuse(c, budget_refusal("per_host.max_connections", *plan_.per_host.max_connections, c.host + ": "),
-             {{"limit", "max_connections"}});
-      return;
-    }
-    // A bytes budget already used up refuses new connections too, before anything is dialled.
-    if (plan_.budget.max_bytes_out && session_.bytes_out >= plan_.budget.max_bytes_out->value) {
-      refuse(c, budget_refusal("max_bytes_out", *plan_.budget.max_bytes_out, ""), {{"limit", "max_bytes_out"}});
-      return;
-    }
-    if (plan_.per_host.max_bytes_out && host_budget.bytes_out >= plan_.per_host.max_bytes_out->value) {
-      refuse(c, budget_refusal("per_host.max_bytes_out", *plan_.per_host.max_bytes_out, c.host + ": "),
-             {{"limit", "max_bytes_out"}});
-      return;
+    struct BudgetCheck {
+      const std::optional<Setting<std::uint64_t>>& limit;
+      std::uint64_t used;
+      const char* key;
+      std::string scope;
+      const char* limit_name;
+    };
+    const BudgetCheck checks[] = {
+        {plan_.budget.max_connections, session_.connections, "max_connections", "", "max_connections"},
+        {plan_.per_host.max_connections, host_budget.connections, "per_host.max_connections", c.host + ": ",
+         "max_connections"},
+        {plan_.budget.max_bytes_out, session_.bytes_out, "max_bytes_out", "", "max_bytes_out"},
+        {plan_.per_host.max_bytes_out, host_budget.bytes_out, "per_host.max_bytes_out", c.host + ": ", "max_bytes_out"},
+    };
+    for (const auto& k : checks) {
+      if (k.limit && k.used >= k.limit->value) {
+        refuse(c, budget_refusal(k.key, *k.limit, k.scope), {{"limit", k.limit_name}});
+        return;
+      }
     }
     ++session_.connections;
     ++host_budget.connections;

@@ -125,6 +125,22 @@ struct ToolRuntime::Impl {
     opts.audit->write(e);
   }
 
+  // The request for one run of a tool's script (a call, or its replay).
+  static tools::ToolCall make_call(const Tool& t, const nlohmann::json& input, std::uint64_t seed,
+                                   std::int64_t time_ms) {
+    const ToolDecl& d = *t.decl;
+    tools::ToolCall tc;
+    tc.tool = d.name;
+    tc.source = t.source;
+    tc.input = input;
+    tc.grants = granted_host_functions(d);
+    tc.limits = limits_of(d);
+    tc.wasm = d.wasm;
+    tc.seed = seed;
+    tc.time_ms = time_ms;
+    return tc;
+  }
+
   tools::WorkerClient& worker(Tool& t) {
     if (!t.worker || !t.worker->running()) t.worker = opts.start_worker(*t.decl);
     return *t.worker;
@@ -402,18 +418,11 @@ struct ToolRuntime::Impl {
     audit("call", name, "called", base);
     ++session_calls;
     ++tool_calls[name];
-    tools::ToolCall tc;
-    tc.tool = name;
-    tc.source = t.source;
-    tc.input = input;
-    tc.grants = granted_host_functions(d);
-    tc.limits = limits_of(d);
-    tc.wasm = d.wasm;
     std::random_device rd;
-    tc.seed = (static_cast<std::uint64_t>(rd()) << 32) | rd();
-    tc.time_ms =
+    tools::ToolCall tc = make_call(
+        t, input, (static_cast<std::uint64_t>(rd()) << 32) | rd(),
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
+            .count());
     nlohmann::json decisions = nlohmann::json::array();
     auto started = std::chrono::steady_clock::now();
     tools::ToolResult r = worker(t).call(
@@ -471,15 +480,7 @@ ToolOutcome ToolRuntime::replay(const std::string& name, const nlohmann::json& i
   Impl::Tool& t = it->second;
   const ToolDecl& d = *t.decl;
   (void)impl_->info(t);
-  tools::ToolCall tc;
-  tc.tool = name;
-  tc.source = t.source;
-  tc.input = input;
-  tc.grants = granted_host_functions(d);
-  tc.limits = limits_of(d);
-  tc.wasm = d.wasm;
-  tc.seed = spec.seed;
-  tc.time_ms = spec.time_ms;
+  tools::ToolCall tc = impl_->make_call(t, input, spec.seed, spec.time_ms);
   std::size_t next = 0;
   std::string divergence;
   nlohmann::json decisions = nlohmann::json::array();
