@@ -386,20 +386,26 @@ class HostSleeper {
   pid_t pid_;
 };
 
+// A socket of `type` bound to 127.0.0.1 on a kernel-chosen port (stored in `port`), listening
+// with `backlog` when it is a stream socket. `ok` says whether binding and listening worked.
+int loopback_socket(int type, int backlog, int& port, bool* ok = nullptr) {
+  int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool good = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  if (type == SOCK_STREAM) good = ::listen(fd, backlog) == 0 && good;
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  port = ntohs(a.sin_port);
+  if (ok != nullptr) *ok = good;
+  return fd;
+}
+
 // A TCP or UDP socket on 127.0.0.1 with a kernel-chosen port.
 class Listener {
  public:
-  explicit Listener(int type) {
-    fd_ = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    if (type == SOCK_STREAM) ::listen(fd_, 16);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
+  explicit Listener(int type) { fd_ = loopback_socket(type, 16, port_); }
   ~Listener() { ::close(fd_); }
   [[nodiscard]] std::string port() const { return std::to_string(port_); }
   // UDP: the first datagram within `timeout` seconds, or "" when none came.
@@ -2668,16 +2674,9 @@ class HostServer {
   };
 
   HostServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 1024) != 0) {
-      throw std::runtime_error("HostServer: bind/listen");
-    }
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    bool ok = false;
+    fd_ = loopback_socket(SOCK_STREAM, 1024, port_, &ok);
+    if (!ok) throw std::runtime_error("HostServer: bind/listen");
     accepter_ = std::thread([this] { accept_loop(); });
   }
   HostServer(const HostServer&) = delete;
@@ -4144,16 +4143,9 @@ long long db_scalar(const std::string& path, const std::string& sql) {
 class CannedServer {
  public:
   explicit CannedServer(std::string reply) : reply_(std::move(reply)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0) {
-      throw std::runtime_error("CannedServer: bind/listen");
-    }
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    bool ok = false;
+    fd_ = loopback_socket(SOCK_STREAM, 16, port_, &ok);
+    if (!ok) throw std::runtime_error("CannedServer: bind/listen");
     thread_ = std::thread([this] { loop(); });
   }
   CannedServer(const CannedServer&) = delete;
