@@ -44,17 +44,23 @@ int landlock_abi_version() {
   return abi < 0 ? 0 : static_cast<int>(abi);
 }
 
+std::map<std::string, std::string> environment_map() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq == nullptr) continue;
+    env.emplace(std::string(*e, static_cast<size_t>(eq - *e)), std::string(eq + 1));
+  }
+  return env;
+}
+
 HostFacts gather_host_facts(const Policy& p, const std::string& cwd, bool probe_userns,
                             std::vector<std::string> protected_paths) {
   HostFacts h;
   h.uid = getuid();
   h.gid = getgid();
   h.cwd = cwd;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    const char* eq = std::strchr(*e, '=');
-    if (eq == nullptr) continue;
-    h.env.emplace(std::string(*e, static_cast<size_t>(eq - *e)), std::string(eq + 1));
-  }
+  h.env = environment_map();
   h.landlock_abi = landlock_abi_version();
   if (h.landlock_abi == 0) {
     h.landlock_detail =

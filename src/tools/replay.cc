@@ -10,7 +10,6 @@
 #include "cli/tool_cli.h"
 #include "policy/profile_loader.h"
 #include "policy/variables.h"
-#include "sandbox/host_facts.h"
 #include "tools/tool_runtime.h"
 #include "tools/tool_secrets.h"
 #include "tools/worker_sandbox.h"
@@ -115,7 +114,7 @@ int replay_command(const ReplayOptions& o) {
                                 ? path.substr(0, path.size() - 6) + ".blobs"
                                 : path + ".blobs";
   ToolRuntimeOptions ro;
-  ro.secrets = read_tool_secrets(policy, gather_host_facts(policy, vars.cwd, false, {}));
+  ro.secrets = read_tool_secrets(policy);
   ro.start_worker = [&](const ToolDecl& t) { return start_sandboxed_worker(t, policy, worker); };
   ro.approve = ApprovalMode::Never;
   ToolRuntime rt(policy, std::move(ro));

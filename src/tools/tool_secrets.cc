@@ -2,11 +2,15 @@
 
 #include <algorithm>
 
+#include "sandbox/host_facts.h"
 #include "supervisor/session.h"
 
 namespace paddock {
 
-std::map<std::string, std::string> read_tool_secrets(const Policy& policy, const HostFacts& facts) {
+std::map<std::string, std::string> read_tool_secrets(const Policy& policy) {
+  // Secrets come from the environment or files: nothing else about the host is needed.
+  HostFacts facts;
+  facts.env = environment_map();
   std::map<std::string, std::string> out;
   for (const auto& decl : policy.secrets) {
     const bool used = std::any_of(policy.tools.begin(), policy.tools.end(), [&](const ToolDecl& t) {

@@ -7,10 +7,9 @@
 #include <string>
 
 #include "policy/policy.h"
-#include "sandbox/plan.h"
 
 namespace paddock {
 
-std::map<std::string, std::string> read_tool_secrets(const Policy& policy, const HostFacts& facts);
+std::map<std::string, std::string> read_tool_secrets(const Policy& policy);
 
 }  // namespace paddock

@@ -29,7 +29,6 @@
 #include "mcp/mcp_server.h"
 #include "policy/profile_loader.h"
 #include "policy/variables.h"
-#include "sandbox/host_facts.h"
 #include "supervisor/session.h"
 #include "tools/replay.h"
 #include "tools/tool_runtime.h"
@@ -384,8 +383,7 @@ int tools_main(int argc, char** argv) {
   if (!ec) ::chmod(state_dir.c_str(), 0700);
 
   // Declared secrets that some tool is granted, read once; the values stay in this process.
-  HostFacts facts = gather_host_facts(policy, vars.cwd, false, {});
-  std::map<std::string, std::string> secrets = read_tool_secrets(policy, facts);
+  std::map<std::string, std::string> secrets = read_tool_secrets(policy);
 
   const bool listing = c.list->parsed();
   const bool serving = c.mcp->parsed();
