@@ -3272,10 +3272,16 @@ TEST_F(Proxy, TransparentDevTcp) {
 
   clear_logs();
   EXPECT_EQ(probe({"-p", p}, {"tcp-connect", "127.0.0.1", other.port()}), kernel_refusal());
+  clear_logs();
   r = run({"-p", p}, {"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + other.port() + " && echo connected"});
   EXPECT_NE(r.code, 0) << r;
   EXPECT_FALSE(contains(r.out, "connected")) << r;
   EXPECT_EQ(other.accepted(), 0) << other.describe();
+  // The kernel refused it; the supervisor recorded the attempt all the same.
+  SessionLog refused_log = the_log();
+  auto direct = net_events(refused_log, "deny", "127.0.0.1:" + other.port());
+  ASSERT_FALSE(direct.empty()) << refused_log.text();
+  EXPECT_EQ(json_str(direct[0], "path"), "direct") << direct[0];
 }
 
 // Nothing leaves but what paddock dials: IPv6 destinations are paddock's too (::1 and a global
